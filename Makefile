@@ -1,0 +1,123 @@
+# jitd build.  `make` builds every program into bin/; `make test` installs
+# what it needs, then runs the whole suite twice: a normal build and one
+# under AddressSanitizer + UndefinedBehaviorSanitizer.  `make run` starts a
+# demo instance under ./var.  `make bench` prints benchmark ratios.
+#
+# Sources are found by wildcard: every .c in a module directory belongs to
+# that module's library, except program entry points named main_*.c.
+# Every tests/<dir>/check_*.c becomes one test binary.
+
+VARIANT	?= release
+CC	?= cc
+PKGS	 = openssl libsodium libssh jansson libmicrohttpd sqlite3 libcurl check
+
+ifeq ($(VARIANT),asan)
+BUILD	 = build/asan
+BIN	 = build/asan/bin
+OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+else
+BUILD	 = build/release
+BIN	 = bin
+OPT	 = -O2 -g -D_FORTIFY_SOURCE=2
+endif
+
+WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -I. $(OPT) $(WARN) -fstack-protector-strong \
+	   -fPIE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS	+= $(OPT) -pie -Wl,-z,relro,-z,now
+LDLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+MODULES	 = common ca approvals broker clients
+lib_srcs = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c))
+lib_objs = $(patsubst %.c,$(BUILD)/%.o,$(call lib_srcs,$(1)))
+
+LIB_common	= $(BUILD)/libjitcommon.a
+LIB_ca		= $(BUILD)/libjitca.a
+LIB_approvals	= $(BUILD)/libjitapprovals.a
+LIB_broker	= $(BUILD)/libjitbroker.a
+LIB_clients	= $(BUILD)/libjitclients.a
+# Link order: dependants first.
+ALL_LIBS	= $(LIB_broker) $(LIB_clients) $(LIB_approvals) $(LIB_ca) \
+		  $(LIB_common)
+
+MAINS	 = $(wildcard $(addsuffix /main_*.c,$(MODULES)))
+PROGS	 = $(patsubst main_%,%,$(basename $(notdir $(MAINS))))
+PROG_BINS = $(addprefix $(BIN)/,$(subst _,-,$(PROGS)))
+
+TEST_SRCS = $(wildcard tests/*/check_*.c)
+TEST_LIB  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
+TEST_BINS = $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+
+.PHONY: all deps test check test-asan run bench clean fmt
+.SECONDARY:
+
+all: $(PROG_BINS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+define lib_rule
+$$(LIB_$(1)): $$(call lib_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@
+	$$(if $$^,ar rcs $$@ $$^,ar rcs $$@)
+endef
+$(foreach m,$(MODULES),$(eval $(call lib_rule,$(m))))
+
+# bin/jit-ca is built from ca/main_jit_ca.c, and so on.
+define prog_rule
+$(BIN)/$(subst _,-,$(1)): $(BUILD)/$(dir $(filter %/main_$(1).c,$(MAINS)))main_$(1).o $(ALL_LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(ALL_LIBS) $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LDLIBS)
+
+# Runs every test binary of this VARIANT; a failing binary fails the target
+# after the others have run.
+check: $(PROG_BINS) $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+		echo "== $$t"; \
+		JIT_BIN=$(CURDIR)/$(BIN) JIT_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 \
+		    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    $$t || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "check ($(VARIANT)): FAILED"; exit 1; fi; \
+	echo "check ($(VARIANT)): all test binaries passed"
+
+test-asan: deps
+	$(MAKE) VARIANT=asan check
+
+test: deps
+	$(MAKE) VARIANT=release check
+	$(MAKE) VARIANT=asan check
+
+run: deps
+	$(MAKE) VARIANT=release all
+	sh scripts/run.sh
+
+bench: deps
+	$(MAKE) VARIANT=release all $(BUILD)/tests/bench/bench_ca
+	$(BUILD)/tests/bench/bench_ca
+
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(TEST_LIB) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LDLIBS)
+
+fmt:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
