@@ -140,7 +140,7 @@ tu_run(char *const argv[], const char *stdin_data, char *const extra_env[],
 		dup2(err[1], 2);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
 		close(err[0]); close(err[1]);
-		setpgid(0, 0);
+		setsid();	/* no controlling terminal: prompts fail fast */
 		if (strchr(argv[0], '/') != NULL)
 			execve(argv[0], argv, env);
 		else
