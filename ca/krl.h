@@ -18,6 +18,12 @@
  * CA's user key.  krl_version should grow with every new KRL; generated
  * is the creation time.  With sign != 0 a signature section by the user
  * CA key is appended.  Returns JIT_OK and a malloc'd blob.
+ *
+ * OpenSSH 9.2 verifies KRL signature sections; OpenSSH 9.4 and later
+ * refuse to load any KRL that has one (PROTOCOL.krl), and sshd then
+ * treats every key it checks as revoked.  Give sshd's RevokedKeys an
+ * unsigned KRL; signed ones are for clients that verify with
+ * ca_krl_parse().
  */
 int ca_krl_build(struct ca *ca, const uint64_t *serials, size_t nserials,
     uint64_t krl_version, uint64_t generated, const char *comment, int sign,
@@ -28,8 +34,12 @@ struct ca_krl;
 /*
  * Parses a KRL.  If ca_pub (32-byte Ed25519 key) is given, the KRL must
  * carry a valid signature by that key (JIT_ERR_BAD_SIGNATURE otherwise).
+ * Every signature section is verified before any other section is read.
  * Only serial-list and serial-range certificate sections are understood;
- * other sections are an error (JIT_ERR_INVALID_FORMAT).
+ * other sections are an error (JIT_ERR_INVALID_FORMAT).  Also returns
+ * JIT_ERR_INCOMPLETE, JIT_ERR_LIMIT, JIT_ERR_TRAILING_DATA and
+ * JIT_ERR_KEY_TYPE (a signature by anything but Ed25519).  Free with
+ * ca_krl_free().
  */
 int ca_krl_parse(const uint8_t *blob, size_t len, const uint8_t *ca_pub,
     struct ca_krl **out) __attribute__((warn_unused_result));

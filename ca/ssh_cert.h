@@ -17,6 +17,11 @@
 #define CA_SSH_CERT_USER	1
 #define CA_SSH_CERT_HOST	2
 
+/* Ceiling on a certificate blob, built or parsed. */
+#define CA_SSH_CERT_MAX		(256 * 1024)
+/* Ceiling on a critical option or extension name. */
+#define CA_SSH_OPTNAME_MAX	128
+
 /* One extension; value NULL means the empty string (flag extensions). */
 struct ca_ssh_ext {
 	const char	*name;
@@ -96,8 +101,9 @@ struct ca_ssh_cert_info {
 	uint64_t	 valid_before;
 	char		*force_command;		/* NULL if absent */
 	char		*source_address;	/* NULL if absent */
-	struct { char *name; char *value; } *extensions;
+	struct { char *name; char *value; } *extensions; /* value NULL: flag */
 	size_t		 nextensions;
+	struct ca_sshkey *key;			/* the certified public key */
 	uint8_t		 signature_key[32];	/* Ed25519 CA public key */
 };
 
@@ -106,12 +112,25 @@ struct ca_ssh_cert_info {
  * signature key it names (callers must then check that key is the CA they
  * trust; pass ca_pub to have it checked here, or NULL).  Rejects unknown
  * critical options, unsorted or duplicate options/extensions, trailing
- * data and non-Ed25519 signature keys.  Free with ca_ssh_cert_info_free.
+ * data and non-Ed25519 signature keys.  The signature is checked before
+ * names, principals and options are interpreted.  Returns JIT_OK,
+ * JIT_ERR_BAD_SIGNATURE, JIT_ERR_KEY_TYPE, JIT_ERR_INVALID_FORMAT,
+ * JIT_ERR_INCOMPLETE, JIT_ERR_TRAILING_DATA or JIT_ERR_LIMIT.  Free with
+ * ca_ssh_cert_info_free.
  */
 int ca_ssh_cert_parse(const uint8_t *blob, size_t len, const uint8_t *ca_pub,
     struct ca_ssh_cert_info **out) __attribute__((warn_unused_result));
 
 void ca_ssh_cert_info_free(struct ca_ssh_cert_info *info);
+
+/*
+ * Checks a source-address value: a comma-separated list of IPv4 or IPv6
+ * addresses, each with an optional /prefix within the family's range and
+ * no bits set past the prefix (OpenSSH's rule); no hostnames, no blanks,
+ * no empty entries.  Returns JIT_OK or JIT_ERR_INVALID_ARG / JIT_ERR_LIMIT.
+ */
+int ca_ssh_check_source_address(const char *s)
+    __attribute__((warn_unused_result));
 
 /* Returns a random non-zero 64-bit serial. */
 uint64_t ca_ssh_random_serial(void);

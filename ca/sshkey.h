@@ -36,7 +36,11 @@ int ca_sshkey_from_blob(const uint8_t *blob, size_t len,
 /*
  * Parses one authorized_keys-style line "TYPE BASE64 [COMMENT]" (len bytes,
  * need not be NUL-terminated; a trailing newline is allowed, options
- * before TYPE are not).  The TYPE word must match the blob's type.
+ * before TYPE are not; at most JIT_PUBKEY_LINE_MAX bytes).  The TYPE word
+ * must match the blob's type.  Returns what ca_sshkey_from_blob returns,
+ * and JIT_ERR_LIMIT for an over-long line, JIT_ERR_INCOMPLETE when the
+ * base64 field is missing, JIT_ERR_INVALID_FORMAT for bad base64, control
+ * bytes, more than one line or a TYPE word that does not match.
  */
 int ca_sshkey_parse_line(const char *line, size_t len,
     struct ca_sshkey **out) __attribute__((warn_unused_result));
@@ -68,5 +72,18 @@ void ca_sshkey_fingerprint(const struct ca_sshkey *k, char *out, size_t outlen);
  */
 int ca_sshkey_put_cert_fields(const struct ca_sshkey *k, struct buf *b)
     __attribute__((warn_unused_result));
+
+/*
+ * The inverse, for certificate parsers: given a certificate type name
+ * ("ssh-ed25519-cert-v01@openssh.com", ...), reads that key type's public
+ * fields from b and returns the validated subject key (same checks and
+ * errors as ca_sshkey_from_blob; JIT_ERR_KEY_TYPE for an unknown
+ * certificate type).  Free with ca_sshkey_free().
+ */
+int ca_sshkey_get_cert_fields(const char *cert_type, struct buf *b,
+    struct ca_sshkey **out) __attribute__((warn_unused_result));
+
+/* Returns 1 if both keys have the same wire blob, else 0. */
+int ca_sshkey_equal(const struct ca_sshkey *a, const struct ca_sshkey *b);
 
 #endif

@@ -213,6 +213,18 @@ tu_run(char *const argv[], const char *stdin_data, char *const extra_env[],
 		if (errno != EINTR)
 			die("waitpid");
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	/*
+	 * Under the sanitizer build our own programs run instrumented: any
+	 * report from a child is a bug even when the test expected a failure
+	 * exit, so it fails the test here.
+	 */
+	if (strstr(o->err, "ERROR: AddressSanitizer") != NULL ||
+	    strstr(o->err, "ERROR: LeakSanitizer") != NULL ||
+	    strstr(o->err, "runtime error:") != NULL) {
+		fprintf(stderr, "testutil: %s reported a sanitizer error:\n%s\n",
+		    argv[0], o->err);
+		abort();
+	}
 	return 0;
 }
 
