@@ -641,6 +641,7 @@ server_http_start(struct server *srv, char **err)
 	}
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL,
 	    NULL, on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
@@ -648,7 +649,6 @@ server_http_start(struct server *srv, char **err)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    srv->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
 	    MHD_OPTION_END, srv->tls_cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key_pem,

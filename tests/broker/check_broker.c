@@ -364,7 +364,7 @@ START_TEST(http_hygiene)
 		{ "POST", "/v1/login", "{\"user\":\"\xff\xfe\"}", NULL, 400,
 		    "invalid_json" },
 		{ "POST", "/v1/login", "{\"user\":\"a\\u0000b\",\"password\":"
-		    "\"x\",\"otp\":\"1\"}", NULL, 400, "invalid_request" },
+		    "\"x\",\"otp\":\"1\"}", NULL, 400, "invalid_json" },
 		{ "POST", "/v1/login", "user=a", "application/x-www-form-"
 		    "urlencoded", 415, "unsupported_media_type" },
 		{ "GET", "/v1/nothing", NULL, NULL, 404, "not_found" },
