@@ -22,6 +22,7 @@
 #include "ca/x509.h"
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/limits.h"
@@ -53,7 +54,7 @@ struct ca {
 static time_t
 default_clock(void)
 {
-	return time(NULL);
+	return (time_t)jit_now();
 }
 
 static ca_clock_fn ca_clock = default_clock;

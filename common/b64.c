@@ -39,7 +39,8 @@ b64_decode(const char *s, size_t slen, enum b64_variant v, size_t max,
 	*out = NULL;
 	*outlen = 0;
 	cap = slen / 4 * 3 + 3;
-	if (cap > max + 3)
+	/* Refuse early only what cannot decode to max bytes or fewer. */
+	if (slen / 4 > max / 3 + 1)
 		return JIT_ERR_LIMIT;
 	if ((d = malloc(cap + 1)) == NULL)
 		return JIT_ERR_ALLOC;

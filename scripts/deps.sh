@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang
 libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
 libsqlite3-dev libcurl4-openssl-dev check
 openssh-server openssh-client openssl sqlite3 curl ca-certificates
-procps psmisc util-linux python3"
+procps psmisc util-linux python3 oathtool"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,23 @@
+/*
+ * HTTP handlers of the broker's API, one function per route; the route
+ * table lives in http.c.  Internal to broker/.
+ */
+#ifndef JIT_BROKER_API_H
+#define JIT_BROKER_API_H
+
+#include "broker/server.h"
+
+void api_healthz(struct http_req *rq);
+void api_metrics(struct http_req *rq);
+void api_login(struct http_req *rq);
+void api_mfa(struct http_req *rq);
+void api_logout(struct http_req *rq);
+void api_me(struct http_req *rq);
+void api_audit_query(struct http_req *rq);
+void api_audit_export(struct http_req *rq);
+void api_audit_key(struct http_req *rq);
+
+/* Route names for metrics, NULL past the end. */
+const char *http_route_name(int i);
+
+#endif

@@ -1,0 +1,490 @@
+/* Loading and validating jitd.json (see config.h). */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/config.h"
+#include "common/duration.h"
+#include "common/err.h"
+#include "common/fileio.h"
+#include "common/limits.h"
+
+#define CONFIG_MAX	(1024 * 1024)
+#define AUDITORS_MAX	256
+
+static pthread_mutex_t ref_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void __attribute__((format(printf, 3, 4)))
+fail(char **err, const char *path, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	free(*err);
+	if (asprintf(err, "config %s: %s", path, msg != NULL ? msg :
+	    "invalid") == -1)
+		*err = NULL;
+	free(msg);
+}
+
+/* Resolves a relative path against the config file's directory. */
+static char *
+resolve(const char *cfgpath, const char *p)
+{
+	const char *slash;
+	char *out;
+
+	if (p[0] == '/' || (slash = strrchr(cfgpath, '/')) == NULL)
+		return strdup(p);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - cfgpath), cfgpath, p) == -1)
+		return NULL;
+	return out;
+}
+
+static int
+get_path(json_t *v, const char *key, const char *cfgpath, int nullable,
+    char **out, char **err)
+{
+	const char *s;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (nullable)
+			return JIT_OK;
+		fail(err, cfgpath, "\"%s\" is required", key);
+		return JIT_ERR_INVALID_ARG;
+	}
+	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0' ||
+	    strlen(s) >= PATH_MAX || strchr(s, '\n') != NULL) {
+		fail(err, cfgpath, "\"%s\" must be a file path%s", key,
+		    nullable ? " or null" : "");
+		return JIT_ERR_INVALID_ARG;
+	}
+	if ((*out = resolve(cfgpath, s)) == NULL)
+		return JIT_ERR_ALLOC;
+	return JIT_OK;
+}
+
+static int
+get_duration(json_t *v, const char *key, const char *cfgpath, int64_t def,
+    int64_t max, int64_t *out, char **err)
+{
+	*out = def;
+	if (v == NULL)
+		return JIT_OK;
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= max) {
+		*out = json_integer_value(v);
+		return JIT_OK;
+	}
+	if (!json_is_string(v) ||
+	    duration_parse(json_string_value(v), max, out) != JIT_OK) {
+		fail(err, cfgpath, "\"%s\" must be a duration like \"90s\", "
+		    "\"15m\" or \"8h\" (at most %lld seconds)", key,
+		    (long long)max);
+		return JIT_ERR_INVALID_ARG;
+	}
+	return JIT_OK;
+}
+
+static int
+get_int(json_t *v, const char *key, const char *cfgpath, long long def,
+    long long min, long long max, long long *out, char **err)
+{
+	*out = def;
+	if (v == NULL)
+		return JIT_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		fail(err, cfgpath, "\"%s\" must be an integer from %lld to "
+		    "%lld", key, min, max);
+		return JIT_ERR_INVALID_ARG;
+	}
+	*out = json_integer_value(v);
+	return JIT_OK;
+}
+
+/* Parses "host:port" or "[v6]:port" and decides whether it is loopback. */
+static int
+parse_listen(struct config *c, const char *s, char **err)
+{
+	const char *colon;
+	struct in_addr a4;
+	struct in6_addr a6;
+	char *end;
+	size_t hl;
+	long port;
+
+	if (s[0] == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			goto bad;
+		hl = (size_t)(colon - s - 1);
+		if (hl == 0 || hl >= sizeof(c->listen_host))
+			goto bad;
+		memcpy(c->listen_host, s + 1, hl);
+		c->listen_host[hl] = '\0';
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			goto bad;
+		hl = (size_t)(colon - s);
+		if (hl == 0 || hl >= sizeof(c->listen_host))
+			goto bad;
+		memcpy(c->listen_host, s, hl);
+		c->listen_host[hl] = '\0';
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
+		goto bad;
+	c->listen_port = (int)port;
+	if (inet_pton(AF_INET, c->listen_host, &a4) == 1)
+		c->listen_loopback = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, c->listen_host, &a6) == 1)
+		c->listen_loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+	else
+		goto bad;
+	return JIT_OK;
+ bad:
+	fail(err, c->path, "\"listen\" must be an IP address and port like "
+	    "\"127.0.0.1:8787\" or \"[::1]:8787\"");
+	return JIT_ERR_INVALID_ARG;
+}
+
+static int
+valid_principal_entry(const char *s)
+{
+	const char *n = strncmp(s, "group:", 6) == 0 ? s + 6 : s;
+	size_t len = strlen(n), i;
+
+	if (len == 0 || len > 64)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char ch = n[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *const known_keys[] = {
+	"listen", "database", "ca_dir", "ca_key_file", "ca_passphrase_file",
+	"secrets_file", "tls_cert", "tls_key", "session_ttl", "mfa_max_age",
+	"cert_ttl", "lockout", "auditors", "audit_log_file",
+	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
+	"max_body", "roles", NULL
+};
+
+static int
+check_keys(json_t *obj, const char *const *known, const char *where,
+    const char *path, char **err)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, key, v) {
+		if (strncmp(key, "//", 2) == 0)
+			continue;
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL) {
+			fail(err, path, "unknown key \"%s\"%s%s", key,
+			    where != NULL ? " in " : "",
+			    where != NULL ? where : "");
+			return JIT_ERR_INVALID_ARG;
+		}
+	}
+	return JIT_OK;
+}
+
+int
+config_load(const char *path, struct config **out, char **err)
+{
+	static const char *const lockout_keys[] = { "max_failures", "duration",
+	    NULL };
+	struct config *c = NULL;
+	json_t *root = NULL, *v, *lk;
+	json_error_t jerr;
+	uint8_t *data = NULL;
+	size_t len = 0, i;
+	long long n;
+	int r;
+
+	*out = NULL;
+	if ((r = fileio_read(path, CONFIG_MAX, 0, &data, &len)) != JIT_OK) {
+		fail(err, path, "%s", r == JIT_ERR_NOT_FOUND ?
+		    "no such file (create one with 'jitd init DIR')" :
+		    jit_strerror(r));
+		return r;
+	}
+	if ((root = json_loadb((const char *)data, len,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		fail(err, path, "line %d: %s", jerr.line, jerr.text);
+		r = JIT_ERR_INVALID_FORMAT;
+		goto out;
+	}
+	r = JIT_ERR_INVALID_ARG;
+	if (!json_is_object(root)) {
+		fail(err, path, "must be a JSON object");
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(path)) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	c->refs = 1;
+	if (check_keys(root, known_keys, NULL, path, err) != JIT_OK)
+		goto out;
+	if ((v = json_object_get(root, "listen")) == NULL) {
+		strcpy(c->listen_host, "127.0.0.1");
+		c->listen_port = 8787;
+		c->listen_loopback = 1;
+	} else if (!json_is_string(v)) {
+		fail(err, path, "\"listen\" must be a string like "
+		    "\"127.0.0.1:8787\"");
+		goto out;
+	} else if (parse_listen(c, json_string_value(v), err) != JIT_OK)
+		goto out;
+	if (get_path(json_object_get(root, "database"), "database", path, 0,
+	    &c->database, err) != JIT_OK ||
+	    get_path(json_object_get(root, "ca_dir"), "ca_dir", path, 0,
+	    &c->ca_dir, err) != JIT_OK ||
+	    get_path(json_object_get(root, "ca_key_file"), "ca_key_file",
+	    path, 1, &c->ca_key_file, err) != JIT_OK ||
+	    get_path(json_object_get(root, "ca_passphrase_file"),
+	    "ca_passphrase_file", path, 1, &c->ca_passphrase_file, err) !=
+	    JIT_OK ||
+	    get_path(json_object_get(root, "secrets_file"), "secrets_file",
+	    path, 0, &c->secrets_file, err) != JIT_OK ||
+	    get_path(json_object_get(root, "tls_cert"), "tls_cert", path, 1,
+	    &c->tls_cert, err) != JIT_OK ||
+	    get_path(json_object_get(root, "tls_key"), "tls_key", path, 1,
+	    &c->tls_key, err) != JIT_OK ||
+	    get_path(json_object_get(root, "audit_log_file"),
+	    "audit_log_file", path, 1, &c->audit_log_file, err) != JIT_OK)
+		goto out;
+	if (c->ca_key_file != NULL && c->ca_passphrase_file != NULL) {
+		fail(err, path, "\"ca_key_file\" and \"ca_passphrase_file\" "
+		    "are mutually exclusive");
+		goto out;
+	}
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		fail(err, path, "\"tls_cert\" and \"tls_key\" go together");
+		goto out;
+	}
+	if (get_duration(json_object_get(root, "session_ttl"), "session_ttl",
+	    path, 8 * 3600, 30 * 86400, &c->session_ttl, err) != JIT_OK ||
+	    get_duration(json_object_get(root, "mfa_max_age"), "mfa_max_age",
+	    path, 15 * 60, 86400, &c->mfa_max_age, err) != JIT_OK ||
+	    get_duration(json_object_get(root, "cert_ttl"), "cert_ttl", path,
+	    5 * 60, JIT_CERT_TTL_MAX, &c->cert_ttl, err) != JIT_OK ||
+	    get_duration(json_object_get(root, "audit_checkpoint_interval"),
+	    "audit_checkpoint_interval", path, 60, 86400,
+	    &c->audit_checkpoint_interval, err) != JIT_OK)
+		goto out;
+	c->lockout_failures = 5;
+	c->lockout_duration = 15 * 60;
+	if ((lk = json_object_get(root, "lockout")) != NULL) {
+		if (!json_is_object(lk)) {
+			fail(err, path, "\"lockout\" must be an object like "
+			    "{\"max_failures\": 5, \"duration\": \"15m\"}");
+			goto out;
+		}
+		if (check_keys(lk, lockout_keys, "\"lockout\"", path, err) !=
+		    JIT_OK ||
+		    get_int(json_object_get(lk, "max_failures"),
+		    "lockout.max_failures", path, 5, 1, 1000, &n, err) !=
+		    JIT_OK)
+			goto out;
+		c->lockout_failures = (int)n;
+		if (get_duration(json_object_get(lk, "duration"),
+		    "lockout.duration", path, 15 * 60, 7 * 86400,
+		    &c->lockout_duration, err) != JIT_OK)
+			goto out;
+	}
+	if (get_int(json_object_get(root, "audit_checkpoint_every"),
+	    "audit_checkpoint_every", path, 1000, 1, 1000000, &n, err) !=
+	    JIT_OK)
+		goto out;
+	c->audit_checkpoint_every = (uint64_t)n;
+	if (get_int(json_object_get(root, "threads"), "threads", path, 4, 1,
+	    64, &n, err) != JIT_OK)
+		goto out;
+	c->threads = (int)n;
+	if (get_int(json_object_get(root, "max_body"), "max_body", path,
+	    64 * 1024, 1024, 1024 * 1024, &n, err) != JIT_OK)
+		goto out;
+	c->max_body = (size_t)n;
+	if ((v = json_object_get(root, "auditors")) != NULL) {
+		if (!json_is_array(v) || json_array_size(v) > AUDITORS_MAX) {
+			fail(err, path, "\"auditors\" must be an array of user "
+			    "names and \"group:NAME\" entries");
+			goto out;
+		}
+		if ((c->auditors = calloc(json_array_size(v) + 1,
+		    sizeof(char *))) == NULL) {
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i);
+
+			if (!json_is_string(e) ||
+			    !valid_principal_entry(json_string_value(e))) {
+				fail(err, path, "\"auditors\"[%zu] must be a "
+				    "user name or \"group:NAME\"", i);
+				goto out;
+			}
+			if ((c->auditors[i] = strdup(json_string_value(e))) ==
+			    NULL) {
+				r = JIT_ERR_ALLOC;
+				goto out;
+			}
+			c->nauditors++;
+		}
+	}
+	if ((v = json_object_get(root, "roles")) != NULL) {
+		if (!json_is_array(v)) {
+			fail(err, path, "\"roles\" must be an array");
+			goto out;
+		}
+		c->roles = json_incref(v);
+	}
+	if (!c->listen_loopback && c->tls_cert == NULL) {
+		fail(err, path, "refusing to listen on %s without TLS: set "
+		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
+		    "address", c->listen_host);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = JIT_OK;
+ out:
+	config_unref(c);
+	json_decref(root);
+	free(data);
+	return r;
+}
+
+int
+config_override_listen(struct config *c, const char *listen, char **err)
+{
+	if (parse_listen(c, listen, err) != JIT_OK)
+		return JIT_ERR_INVALID_ARG;
+	if (!c->listen_loopback && c->tls_cert == NULL) {
+		fail(err, c->path, "refusing to listen on %s without TLS: set "
+		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
+		    "address", c->listen_host);
+		return JIT_ERR_INVALID_ARG;
+	}
+	return JIT_OK;
+}
+
+struct config *
+config_ref(struct config *c)
+{
+	pthread_mutex_lock(&ref_mu);
+	c->refs++;
+	pthread_mutex_unlock(&ref_mu);
+	return c;
+}
+
+void
+config_unref(struct config *c)
+{
+	size_t i;
+	int last;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&ref_mu);
+	last = --c->refs <= 0;
+	pthread_mutex_unlock(&ref_mu);
+	if (!last)
+		return;
+	free(c->path);
+	free(c->database);
+	free(c->ca_dir);
+	free(c->ca_key_file);
+	free(c->ca_passphrase_file);
+	free(c->secrets_file);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->audit_log_file);
+	for (i = 0; i < c->nauditors; i++)
+		free(c->auditors[i]);
+	free(c->auditors);
+	json_decref(c->roles);
+	free(c);
+}
+
+int
+config_principal_match(char *const *list, size_t n, const char *user,
+    const char *groups_csv)
+{
+	const char *g, *e;
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(list[i], "group:", 6) != 0) {
+			if (strcmp(list[i], user) == 0)
+				return 1;
+			continue;
+		}
+		len = strlen(list[i] + 6);
+		for (g = groups_csv; *g != '\0'; g = *e == ',' ? e + 1 : e) {
+			e = strchr(g, ',');
+			if (e == NULL)
+				e = g + strlen(g);
+			if ((size_t)(e - g) == len &&
+			    strncmp(g, list[i] + 6, len) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+char *
+config_default_text(void)
+{
+	return strdup(
+"{\n"
+"  \"//\": \"jitd configuration. Keys starting with // are comments; any other unknown key is an error. Durations: 90s, 15m, 8h, 7d. Relative paths are relative to this file.\",\n"
+"  \"//listen\": \"Address and port. A non-loopback address requires tls_cert and tls_key.\",\n"
+"  \"listen\": \"127.0.0.1:8787\",\n"
+"  \"database\": \"jitd.db\",\n"
+"  \"ca_dir\": \"ca\",\n"
+"  \"//ca_key_file\": \"32-byte key that seals the CA keys and secrets_file; or use ca_passphrase_file instead.\",\n"
+"  \"ca_key_file\": \"ca.key\",\n"
+"  \"secrets_file\": \"secrets.key\",\n"
+"  \"tls_cert\": null,\n"
+"  \"tls_key\": null,\n"
+"  \"//session_ttl\": \"Lifetime of a login session.\",\n"
+"  \"session_ttl\": \"8h\",\n"
+"  \"//mfa_max_age\": \"Requesting, approving and issuing need a TOTP entered no longer ago than this (POST /v1/mfa refreshes it).\",\n"
+"  \"mfa_max_age\": \"15m\",\n"
+"  \"cert_ttl\": \"5m\",\n"
+"  \"lockout\": {\"max_failures\": 5, \"duration\": \"15m\"},\n"
+"  \"//auditors\": \"Users and group:NAME entries allowed to read the audit log.\",\n"
+"  \"auditors\": [\"group:auditors\"],\n"
+"  \"//audit_log_file\": \"Optional: every committed audit event is appended here as one JSON line, for a SIEM.\",\n"
+"  \"audit_log_file\": null,\n"
+"  \"audit_checkpoint_every\": 1000,\n"
+"  \"audit_checkpoint_interval\": \"60s\"\n"
+"}\n");
+}

@@ -1,0 +1,73 @@
+/*
+ * jitd's configuration: one JSON file, strictly checked.  Unknown keys are
+ * an error naming the key (a typo must not silently disable a control);
+ * keys that start with "//" are comments.  Relative paths are resolved
+ * against the directory of the config file.  A loaded config is immutable
+ * and reference-counted so SIGHUP can swap it under running requests.
+ */
+#ifndef JIT_BROKER_CONFIG_H
+#define JIT_BROKER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct config {
+	char		*path;
+	char		 listen_host[64];	/* "127.0.0.1", "::1" */
+	int		 listen_port;
+	int		 listen_loopback;	/* 1 if the address is loopback */
+	char		*database;
+	char		*ca_dir;
+	char		*ca_key_file;		/* seal key file, or NULL */
+	char		*ca_passphrase_file;	/* or a passphrase file, or NULL */
+	char		*secrets_file;		/* sealed instance secret */
+	char		*tls_cert;		/* NULL: no TLS */
+	char		*tls_key;
+	char		*audit_log_file;	/* SIEM JSON lines, or NULL */
+	int64_t		 session_ttl;
+	int64_t		 mfa_max_age;
+	int64_t		 cert_ttl;
+	int		 lockout_failures;
+	int64_t		 lockout_duration;
+	char		**auditors;		/* "alice", "group:audit" */
+	size_t		 nauditors;
+	uint64_t	 audit_checkpoint_every;
+	int64_t		 audit_checkpoint_interval;
+	int		 threads;
+	size_t		 max_body;
+	/* Sections owned by later modules, kept as parsed JSON. */
+	json_t		*roles;
+	int		 refs;
+};
+
+/*
+ * Loads and validates path.  On failure returns a JIT_ERR_* code and, if
+ * err is not NULL, a malloc'd sentence naming the file and the key.
+ */
+int config_load(const char *path, struct config **out, char **err)
+    __attribute__((warn_unused_result));
+
+/* Reference counting (thread-safe); config_unref frees at zero. */
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+
+/*
+ * 1 if user (with comma-separated groups) matches one of the entries of
+ * list ("name" or "group:NAME"), else 0.
+ */
+int config_principal_match(char *const *list, size_t n, const char *user,
+    const char *groups_csv);
+
+/*
+ * Replaces the listen address of a loaded config ("ADDR:PORT"), with the
+ * same checks as the file's "listen" (TLS required off loopback).
+ */
+int config_override_listen(struct config *c, const char *listen, char **err)
+    __attribute__((warn_unused_result));
+
+/* The text of a fresh instance's config (for jitd init), malloc'd. */
+char *config_default_text(void);
+
+#endif

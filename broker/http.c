@@ -1,0 +1,680 @@
+/*
+ * The HTTP server: libmicrohttpd with an epoll thread pool, request bodies
+ * capped while they are received (before jansson sees them), routing by
+ * method and path pattern, JSON answers and errors, one structured log
+ * line per request with every field escaped, and metrics.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "broker/api.h"
+#include "broker/auth.h"
+#include "broker/server.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/fileio.h"
+
+struct route {
+	const char	*method;
+	const char	*pattern;	/* "/v1/requests/{}/approve" */
+	void		(*fn)(struct http_req *);
+	const char	*name;
+	int		 form_body;	/* accepts a form body instead of JSON */
+};
+
+static const struct route routes[] = {
+	{ "GET", "/healthz", api_healthz, "healthz", 0 },
+	{ "GET", "/metrics", api_metrics, "metrics", 0 },
+	{ "POST", "/v1/login", api_login, "login", 0 },
+	{ "POST", "/v1/mfa", api_mfa, "mfa", 0 },
+	{ "POST", "/v1/logout", api_logout, "logout", 0 },
+	{ "GET", "/v1/me", api_me, "me", 0 },
+	{ "GET", "/v1/audit", api_audit_query, "audit", 0 },
+	{ "GET", "/v1/audit/export", api_audit_export, "audit_export", 0 },
+	{ "GET", "/v1/audit/key", api_audit_key, "audit_key", 0 },
+};
+#define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+
+/* Per-connection request state while the body arrives. */
+struct conn_ctx {
+	char		*body;
+	size_t		 len;
+	int		 too_large;
+	int		 headers_too_large;
+	struct timespec	 start;
+};
+
+const char *
+http_route_name(int i)
+{
+	if (i == 0)
+		return "unknown";
+	return i - 1 < NROUTES ? routes[i - 1].name : NULL;
+}
+
+struct config *
+server_config(struct server *srv)
+{
+	struct config *c;
+
+	pthread_mutex_lock(&srv->cfg_mu);
+	c = config_ref(srv->cfg);
+	pthread_mutex_unlock(&srv->cfg_mu);
+	return c;
+}
+
+void
+http_json(struct http_req *rq, int status, json_t *body)
+{
+	json_decref(rq->resp);
+	rq->status = status;
+	rq->resp = body;
+}
+
+void
+http_error(struct http_req *rq, int status, const char *code,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_json(rq, status, json_pack("{s:s,s:s}", "error", code, "message",
+	    msg));
+}
+
+void
+http_error_code(struct http_req *rq, int r)
+{
+	switch (r) {
+	case JIT_ERR_AUTH:
+		http_error(rq, 401, "unauthorized", "authentication failed");
+		break;
+	case JIT_ERR_MFA_REQUIRED:
+		http_error(rq, 401, "mfa_required", "a fresh one-time code is "
+		    "required: POST /v1/mfa {\"otp\": \"123456\"}");
+		break;
+	case JIT_ERR_PERMISSION:
+	case JIT_ERR_POLICY:
+		http_error(rq, 403, "forbidden", "%s", jit_strerror(r));
+		break;
+	case JIT_ERR_NOT_FOUND:
+		http_error(rq, 404, "not_found", "no such object");
+		break;
+	case JIT_ERR_CONFLICT:
+	case JIT_ERR_EXISTS:
+		http_error(rq, 409, "conflict", "%s", jit_strerror(r));
+		break;
+	case JIT_ERR_EXPIRED:
+		http_error(rq, 410, "expired", "%s", jit_strerror(r));
+		break;
+	case JIT_ERR_INVALID_ARG:
+	case JIT_ERR_INVALID_FORMAT:
+	case JIT_ERR_INCOMPLETE:
+	case JIT_ERR_TRAILING_DATA:
+	case JIT_ERR_LIMIT:
+	case JIT_ERR_KEY_TYPE:
+	case JIT_ERR_KEY_TOO_SMALL:
+	case JIT_ERR_BAD_SIGNATURE:
+		http_error(rq, 400, "invalid_request", "%s", jit_strerror(r));
+		break;
+	case JIT_ERR_STORE:
+	case JIT_ERR_BUSY:
+		http_error(rq, 503, "unavailable", "the database is not "
+		    "available; nothing was changed, try again");
+		break;
+	default:
+		http_error(rq, 500, "internal", "internal error");
+		break;
+	}
+}
+
+int
+http_body_check(struct http_req *rq, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (rq->body == NULL) {
+		http_error(rq, 400, "invalid_request", "a JSON object body is "
+		    "required");
+		return -1;
+	}
+	json_object_foreach(rq->body, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			http_error(rq, 400, "invalid_request", "unknown field "
+			    "\"%.64s\"", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+http_body_string(struct http_req *rq, const char *key, int required,
+    size_t maxlen, const char **out)
+{
+	json_t *v = rq->body != NULL ? json_object_get(rq->body, key) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		http_error(rq, 400, "invalid_request", "field \"%s\" is "
+		    "required", key);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		http_error(rq, 400, "invalid_request", "field \"%s\" must be a "
+		    "string", key);
+		return -1;
+	}
+	if (json_string_length(v) > maxlen ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		http_error(rq, 400, "invalid_request", "field \"%s\" is too "
+		    "long or contains a NUL byte", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+const char *
+http_query(struct http_req *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    key);
+}
+
+int
+http_require_auth(struct http_req *rq)
+{
+	const char *h;
+	int r;
+
+	if (rq->authed)
+		return 0;
+	h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+		http_error(rq, 401, "unauthorized", "an Authorization: Bearer "
+		    "token is required");
+		return -1;
+	}
+	if ((r = auth_check_token(rq->srv, rq->cfg, h + 7, &rq->auth)) !=
+	    JIT_OK) {
+		if (r == JIT_ERR_AUTH)
+			http_error(rq, 401, "unauthorized", "the session "
+			    "token is invalid, expired or revoked");
+		else
+			http_error_code(rq, r);
+		return -1;
+	}
+	rq->authed = 1;
+	snprintf(rq->log_user, sizeof(rq->log_user), "%s", rq->auth.user.name);
+	return 0;
+}
+
+int
+http_require_fresh_mfa(struct http_req *rq)
+{
+	if (http_require_auth(rq) != 0)
+		return -1;
+	if (!auth_mfa_fresh(rq->cfg, &rq->auth)) {
+		http_error_code(rq, JIT_ERR_MFA_REQUIRED);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Matches path against pattern, where "{}" stands for one non-empty
+ * segment; fills params (malloc'd).  Returns 1 on a match.
+ */
+static int
+match(const char *pattern, const char *path, struct http_req *rq)
+{
+	const char *p = pattern, *q = path, *e;
+	int n = 0, i;
+
+	while (*p != '\0') {
+		if (p[0] == '{' && p[1] == '}') {
+			e = strchr(q, '/');
+			if (e == NULL)
+				e = q + strlen(q);
+			if (e == q || n == HTTP_PARAMS_MAX || e - q > 128)
+				goto no;
+			if ((rq->params[n++] = strndup(q, (size_t)(e - q))) ==
+			    NULL)
+				goto no;
+			p += 2;
+			q = e;
+			continue;
+		}
+		if (*p != *q)
+			goto no;
+		p++;
+		q++;
+	}
+	if (*q != '\0')
+		goto no;
+	rq->nparams = n;
+	return 1;
+ no:
+	for (i = 0; i < n; i++) {
+		free(rq->params[i]);
+		rq->params[i] = NULL;
+	}
+	return 0;
+}
+
+/* Appends s to a log line with quotes, escaping anything unprintable. */
+static void
+log_field(FILE *f, const char *key, const char *s)
+{
+	const unsigned char *p;
+
+	fprintf(f, " %s=\"", key);
+	for (p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+log_request(struct http_req *rq, double ms)
+{
+	char ts[32], *line = NULL;
+	size_t len = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if ((f = open_memstream(&line, &len)) == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "time=%s msg=request", ts);
+	log_field(f, "method", rq->method);
+	log_field(f, "path", rq->path);
+	fprintf(f, " status=%d ms=%.1f", rq->status, ms);
+	log_field(f, "ip", rq->client_ip);
+	if (rq->log_user[0] != '\0')
+		log_field(f, "user", rq->log_user);
+	fputc('\n', f);
+	if (fclose(f) == 0)
+		fputs(line, stderr);
+	free(line);
+}
+
+static void
+client_ip(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, len, "-");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)len);
+}
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	size_t *total = cls;
+
+	*total += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Routes and runs a complete request; fills rq's answer. */
+static void
+dispatch(struct http_req *rq, struct conn_ctx *cx)
+{
+	const struct route *rt;
+	const char *ct;
+	json_error_t jerr;
+	char allow[128] = "";
+	int i, path_matched = 0;
+
+	if (cx->headers_too_large) {
+		http_error(rq, 431, "headers_too_large", "request headers "
+		    "exceed %d bytes", HTTP_HEADERS_MAX);
+		return;
+	}
+	if (cx->too_large) {
+		http_error(rq, 413, "body_too_large", "request body exceeds %zu "
+		    "bytes", rq->cfg->max_body);
+		return;
+	}
+	for (i = 0; i < NROUTES; i++) {
+		rt = &routes[i];
+		if (!match(rt->pattern, rq->path, rq))
+			continue;
+		if (strcmp(rt->method, rq->method) == 0)
+			break;
+		path_matched = 1;
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+		    "%s%s", allow[0] != '\0' ? ", " : "", rt->method);
+		for (int k = 0; k < rq->nparams; k++) {
+			free(rq->params[k]);
+			rq->params[k] = NULL;
+		}
+		rq->nparams = 0;
+	}
+	if (i == NROUTES) {
+		if (path_matched)
+			http_error(rq, 405, "method_not_allowed", "use %s for "
+			    "this path", allow);
+		else
+			http_error(rq, 404, "not_found", "no such endpoint");
+		return;
+	}
+	rq->route = i + 1;
+	if (cx->len > 0 && !rt->form_body) {
+		ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (!is_json_type(ct)) {
+			http_error(rq, 415, "unsupported_media_type", "send the "
+			    "body as Content-Type: application/json");
+			return;
+		}
+		rq->body = json_loadb(cx->body, cx->len,
+		    JSON_REJECT_DUPLICATES, &jerr);
+		if (rq->body == NULL) {
+			http_error(rq, 400, "invalid_json", "the body is not "
+			    "valid JSON (UTF-8): %s", jerr.text);
+			return;
+		}
+		if (!json_is_object(rq->body)) {
+			http_error(rq, 400, "invalid_json", "the body must be "
+			    "a JSON object");
+			return;
+		}
+	}
+	rt->fn(rq);
+	if (rq->resp == NULL && rq->mhd_resp == NULL)
+		http_error(rq, 500, "internal", "no answer");
+}
+
+static enum MHD_Result
+send_answer(struct MHD_Connection *c, struct http_req *rq)
+{
+	struct MHD_Response *resp = rq->mhd_resp;
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t len;
+
+	if (resp == NULL) {
+		text = rq->resp != NULL ? json_dumps(rq->resp, JSON_COMPACT) :
+		    NULL;
+		if (text == NULL)
+			text = strdup("{\"error\":\"internal\"}");
+		if (text == NULL)
+			return MHD_NO;
+		len = strlen(text);
+		text[len] = '\0';
+		/* Append a newline for humans with curl. */
+		{
+			char *t = realloc(text, len + 2);
+
+			if (t != NULL) {
+				text = t;
+				text[len++] = '\n';
+				text[len] = '\0';
+			}
+		}
+		resp = MHD_create_response_from_buffer(len, text,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL) {
+			free(text);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    "application/json");
+	}
+	rq->mhd_resp = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (rq->status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    rq->resp != NULL ? "GET, POST" : "GET");
+	ret = MHD_queue_response(c, (unsigned)rq->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct conn_ctx *cx = *con_cls;
+	struct http_req rq;
+	struct timespec end;
+	enum MHD_Result ret;
+	const char *cl;
+	size_t hdr = 0, n;
+	char *nb;
+	int i;
+
+	if (cx == NULL) {
+		if ((cx = calloc(1, sizeof(*cx))) == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &cx->start);
+		*con_cls = cx;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_header,
+		    &hdr);
+		if (hdr > HTTP_HEADERS_MAX)
+			cx->headers_too_large = 1;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > srv->cfg->max_body)
+			cx->too_large = 1;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		n = *upload_data_size;
+		*upload_data_size = 0;
+		if (cx->too_large || cx->headers_too_large)
+			return MHD_YES;	/* discard */
+		if (cx->len + n > srv->cfg->max_body) {
+			cx->too_large = 1;
+			free(cx->body);
+			cx->body = NULL;
+			cx->len = 0;
+			return MHD_YES;
+		}
+		if ((nb = realloc(cx->body, cx->len + n + 1)) == NULL)
+			return MHD_NO;
+		cx->body = nb;
+		memcpy(cx->body + cx->len, upload_data, n);
+		cx->len += n;
+		return MHD_YES;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.srv = srv;
+	rq.cfg = server_config(srv);
+	rq.conn = c;
+	rq.method = method;
+	rq.path = url;
+	client_ip(c, rq.client_ip, sizeof(rq.client_ip));
+	dispatch(&rq, cx);
+	ret = send_answer(c, &rq);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	{
+		uint64_t us = (uint64_t)(end.tv_sec - cx->start.tv_sec) *
+		    1000000 + (uint64_t)((end.tv_nsec - cx->start.tv_nsec) /
+		    1000);
+
+		metrics_request(&srv->metrics, rq.route, rq.status, us);
+		log_request(&rq, (double)us / 1000.0);
+	}
+	for (i = 0; i < rq.nparams; i++)
+		free(rq.params[i]);
+	json_decref(rq.body);
+	json_decref(rq.resp);
+	if (rq.mhd_resp != NULL)
+		MHD_destroy_response(rq.mhd_resp);
+	sodium_memzero(&rq.auth, sizeof(rq.auth));
+	config_unref(rq.cfg);
+	return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *cx = *con_cls;
+
+	if (cx == NULL)
+		return;
+	if (cx->body != NULL) {
+		sodium_memzero(cx->body, cx->len);	/* may hold a password */
+		free(cx->body);
+	}
+	free(cx);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	fputs("jitd: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int
+server_http_start(struct server *srv, char **err)
+{
+	struct config *cfg = srv->cfg;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	uint8_t *d = NULL;
+	size_t len;
+	int r;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, cfg->listen_host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cfg->listen_port);
+	} else if (inet_pton(AF_INET6, cfg->listen_host, &s6->sin6_addr) ==
+	    1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cfg->listen_port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		if (asprintf(err, "bad listen address %s", cfg->listen_host) ==
+		    -1)
+			*err = NULL;
+		return JIT_ERR_INVALID_ARG;
+	}
+	if (cfg->tls_cert != NULL) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			if (asprintf(err, "this libmicrohttpd has no TLS") ==
+			    -1)
+				*err = NULL;
+			return JIT_ERR_INVALID_ARG;
+		}
+		if ((r = fileio_read(cfg->tls_cert, 1024 * 1024, 0, &d,
+		    &len)) != JIT_OK) {
+			if (asprintf(err, "%s: %s", cfg->tls_cert,
+			    jit_strerror(r)) == -1)
+				*err = NULL;
+			return r;
+		}
+		srv->tls_cert_pem = (char *)d;
+		if ((r = fileio_read(cfg->tls_key, 1024 * 1024, 0, &d,
+		    &len)) != JIT_OK) {
+			if (asprintf(err, "%s: %s", cfg->tls_key,
+			    jit_strerror(r)) == -1)
+				*err = NULL;
+			return r;
+		}
+		srv->tls_key_pem = (char *)d;
+		flags |= MHD_USE_TLS;
+	}
+	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL,
+	    NULL, on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)256,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    srv->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
+	    MHD_OPTION_END, srv->tls_cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key_pem,
+	    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		if (asprintf(err, "cannot listen on %s port %d: %s",
+		    cfg->listen_host, cfg->listen_port, strerror(errno)) == -1)
+			*err = NULL;
+		return JIT_ERR_SYSTEM;
+	}
+	return JIT_OK;
+}
+
+void
+server_http_stop(struct server *srv)
+{
+	if (srv->mhd == NULL)
+		return;
+	MHD_quiesce_daemon(srv->mhd);
+	MHD_stop_daemon(srv->mhd);
+	srv->mhd = NULL;
+	if (srv->tls_key_pem != NULL) {
+		sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
+		free(srv->tls_key_pem);
+		srv->tls_key_pem = NULL;
+	}
+	free(srv->tls_cert_pem);
+	srv->tls_cert_pem = NULL;
+}

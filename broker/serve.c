@@ -1,0 +1,259 @@
+/*
+ * The daemon's lifecycle (see serve.h).  Signals are blocked in every
+ * thread and taken synchronously by the main thread with sigwait, so no
+ * handler ever runs inside library code.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "broker/audit_chain.h"
+#include "broker/serve.h"
+#include "broker/server.h"
+#include "common/err.h"
+#include "common/timefmt.h"
+
+static void __attribute__((format(printf, 1, 2)))
+logline(const char *fmt, ...)
+{
+	char ts[TIMEFMT_LEN];
+	va_list ap;
+
+	time_format((int64_t)time(NULL), ts);
+	fprintf(stderr, "time=%s msg=\"", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\"\n", stderr);
+}
+
+void
+server_on_audit_event(void *arg, const struct audit_event *ev)
+{
+	struct server *srv = arg;
+	char *line;
+
+	metrics_inc(&srv->metrics, M_AUDIT_EVENTS);
+	if (srv->audit_log == NULL)
+		return;
+	if ((line = audit_event_export_line(ev)) == NULL)
+		return;
+	pthread_mutex_lock(&srv->log_mu);
+	if (fputs(line, srv->audit_log) == EOF || fflush(srv->audit_log) != 0)
+		logline("cannot append to the audit log file: %s",
+		    strerror(errno));
+	pthread_mutex_unlock(&srv->log_mu);
+	free(line);
+}
+
+struct lifecycle_job {
+	const char	*action;
+	const char	*outcome;
+	const char	*detail;
+};
+
+static int
+lifecycle_tx(struct store_tx *tx, void *arg)
+{
+	struct lifecycle_job *j = arg;
+	json_t *d = json_pack("{s:s}", "detail", j->detail);
+	int r;
+
+	if (d == NULL)
+		return JIT_ERR_ALLOC;
+	r = store_tx_audit(tx, "jitd", j->action, "jitd", j->outcome, d);
+	json_decref(d);
+	return r;
+}
+
+static int
+audit_lifecycle(struct server *srv, const char *action, const char *outcome,
+    const char *detail)
+{
+	struct lifecycle_job j = { action, outcome, detail };
+
+	return store_write(srv->store, lifecycle_tx, &j);
+}
+
+/* Applies a reloaded config; settings needing a restart are reported. */
+static void
+reload(struct server *srv)
+{
+	struct config *nc = NULL, *old;
+	char *err = NULL, detail[512];
+
+	if (config_load(srv->cfg->path, &nc, &err) != JIT_OK) {
+		logline("SIGHUP: keeping the running configuration: %s",
+		    err != NULL ? err : "invalid");
+		snprintf(detail, sizeof(detail), "%s", err != NULL ? err :
+		    "invalid");
+		(void)audit_lifecycle(srv, "config.reload", "failed", detail);
+		free(err);
+		return;
+	}
+	if (strcmp(nc->listen_host, srv->cfg->listen_host) != 0 ||
+	    nc->listen_port != srv->cfg->listen_port ||
+	    strcmp(nc->database, srv->cfg->database) != 0 ||
+	    strcmp(nc->ca_dir, srv->cfg->ca_dir) != 0 ||
+	    nc->threads != srv->cfg->threads)
+		logline("SIGHUP: listen, database, ca_dir and threads change "
+		    "only at restart; the other settings apply now");
+	/* Keep the running values of restart-only settings. */
+	snprintf(nc->listen_host, sizeof(nc->listen_host), "%s",
+	    srv->cfg->listen_host);
+	nc->listen_port = srv->cfg->listen_port;
+	nc->threads = srv->cfg->threads;
+	pthread_mutex_lock(&srv->cfg_mu);
+	old = srv->cfg;
+	srv->cfg = nc;
+	pthread_mutex_unlock(&srv->cfg_mu);
+	config_unref(old);
+	logline("SIGHUP: configuration reloaded from %s", nc->path);
+	(void)audit_lifecycle(srv, "config.reload", "ok", nc->path);
+}
+
+static void
+server_free(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	server_http_stop(srv);
+	store_close(srv->store);	/* writes the final checkpoint */
+	if (srv->audit_log != NULL)
+		fclose(srv->audit_log);
+	ca_free(srv->ca);
+	instance_free(srv->inst);
+	config_unref(srv->cfg);
+	pthread_mutex_destroy(&srv->cfg_mu);
+	pthread_mutex_destroy(&srv->log_mu);
+	free(srv->listen_desc);
+	free(srv);
+}
+
+int
+serve_open(const char *cfgpath, const char *listen, struct server **out,
+    char **err)
+{
+	struct server *srv;
+	struct store_opts so;
+	char addr[96];
+	int r;
+
+	*out = NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return JIT_ERR_ALLOC;
+	pthread_mutex_init(&srv->cfg_mu, NULL);
+	pthread_mutex_init(&srv->log_mu, NULL);
+	if ((r = config_load(cfgpath, &srv->cfg, err)) != JIT_OK)
+		goto fail;
+	if (listen != NULL && (r = config_override_listen(srv->cfg, listen,
+	    err)) != JIT_OK)
+		goto fail;
+	if ((r = instance_unlock(srv->cfg, &srv->inst, err)) != JIT_OK ||
+	    (r = instance_open_ca(srv->inst, srv->cfg, &srv->ca, err)) !=
+	    JIT_OK)
+		goto fail;
+	if (srv->cfg->audit_log_file != NULL &&
+	    (srv->audit_log = fopen(srv->cfg->audit_log_file, "a")) == NULL) {
+		if (asprintf(err, "%s: %s", srv->cfg->audit_log_file,
+		    strerror(errno)) == -1)
+			*err = NULL;
+		r = JIT_ERR_SYSTEM;
+		goto fail;
+	}
+	memset(&so, 0, sizeof(so));
+	so.audit_sk = srv->inst->audit_sk;
+	so.checkpoint_every = srv->cfg->audit_checkpoint_every;
+	so.checkpoint_interval = srv->cfg->audit_checkpoint_interval;
+	so.on_event = server_on_audit_event;
+	so.on_event_arg = srv;
+	if ((r = store_open(srv->cfg->database, 0, &so, &srv->store, err)) !=
+	    JIT_OK)
+		goto fail;
+	if ((r = server_http_start(srv, err)) != JIT_OK)
+		goto fail;
+	snprintf(addr, sizeof(addr), "%s%s%s:%d",
+	    strchr(srv->cfg->listen_host, ':') != NULL ? "[" : "",
+	    srv->cfg->listen_host,
+	    strchr(srv->cfg->listen_host, ':') != NULL ? "]" : "",
+	    srv->cfg->listen_port);
+	if ((srv->listen_desc = strdup(addr)) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto fail;
+	}
+	if ((r = audit_lifecycle(srv, "server.start", "ok", addr)) != JIT_OK) {
+		if (asprintf(err, "cannot write the audit log (%s): refusing "
+		    "to serve", jit_strerror(r)) == -1)
+			*err = NULL;
+		goto fail;
+	}
+	logline("jitd listening on %s%s (pid %d)",
+	    srv->cfg->tls_cert != NULL ? "https://" : "http://", addr,
+	    (int)getpid());
+	*out = srv;
+	return JIT_OK;
+ fail:
+	server_free(srv);
+	return r;
+}
+
+void
+serve_reload(struct server *srv)
+{
+	reload(srv);
+}
+
+void
+serve_close(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	server_http_stop(srv);
+	(void)audit_lifecycle(srv, "server.stop", "ok", srv->listen_desc);
+	server_free(srv);
+}
+
+int
+serve_main(const char *cfgpath, const char *listen)
+{
+	struct server *srv = NULL;
+	sigset_t set;
+	char *err = NULL;
+	int sig;
+
+	/* Block the signals we wait for before any thread starts. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (serve_open(cfgpath, listen, &srv, &err) != JIT_OK) {
+		fprintf(stderr, "jitd: %s\n", err != NULL ? err :
+		    "cannot start");
+		free(err);
+		return 1;
+	}
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(srv);
+			continue;
+		}
+		logline("received %s: draining and stopping",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+	serve_close(srv);
+	logline("stopped");
+	return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * The running broker: its current configuration, store, CA and secrets,
+ * and the HTTP server (libmicrohttpd) that routes requests to handlers.
+ * Handlers receive a struct http_req, read its parsed JSON body and
+ * authentication, and answer with http_json() or http_error().
+ */
+#ifndef JIT_BROKER_SERVER_H
+#define JIT_BROKER_SERVER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "broker/config.h"
+#include "broker/instance.h"
+#include "broker/metrics.h"
+#include "broker/store.h"
+#include "ca/ca.h"
+
+#define HTTP_HEADERS_MAX	(16 * 1024)	/* all request headers together */
+#define HTTP_PARAMS_MAX		4
+
+struct server {
+	pthread_mutex_t		 cfg_mu;
+	struct config		*cfg;		/* current; swap on SIGHUP */
+	struct store		*store;
+	struct instance		*inst;
+	struct ca		*ca;
+	struct metrics		 metrics;
+	pthread_mutex_t		 log_mu;
+	FILE			*audit_log;	/* SIEM file, or NULL */
+	struct MHD_Daemon	*mhd;
+	char			*tls_cert_pem;
+	char			*tls_key_pem;
+	char			*listen_desc;	/* "127.0.0.1:8787" */
+};
+
+/* The authenticated caller of a request, when it sent a valid token. */
+struct auth_ctx {
+	struct store_user	 user;
+	struct store_session	 sess;
+};
+
+struct http_req {
+	struct server		*srv;
+	struct config		*cfg;		/* ref held for the request */
+	struct MHD_Connection	*conn;
+	const char		*method;
+	const char		*path;
+	char			*params[HTTP_PARAMS_MAX];
+	int			 nparams;
+	int			 route;		/* index, for metrics */
+	json_t			*body;		/* parsed JSON object or NULL */
+	char			 client_ip[64];
+	int			 authed;
+	struct auth_ctx		 auth;
+	/* The answer. */
+	int			 status;
+	json_t			*resp;
+	struct MHD_Response	*mhd_resp;	/* custom (streamed) answer */
+	char			 log_user[72];
+};
+
+/* Returns a reference to the current config (release with config_unref). */
+struct config *server_config(struct server *srv);
+
+/*
+ * Starts the HTTP server for srv according to cfg (listen address, TLS,
+ * threads).  On failure returns a code and a malloc'd sentence in *err.
+ */
+int server_http_start(struct server *srv, char **err)
+    __attribute__((warn_unused_result));
+/* Stops accepting, finishes in-flight requests, stops the server. */
+void server_http_stop(struct server *srv);
+
+/* Sets the answer: status and a JSON body (stolen). */
+void http_json(struct http_req *rq, int status, json_t *body);
+/* Sets a JSON error answer {"error": code, "message": msg}. */
+void http_error(struct http_req *rq, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Maps a JIT_ERR_* code to an error answer (one table for the broker). */
+void http_error_code(struct http_req *rq, int r);
+
+/*
+ * Body helpers: each checks the body's keys against the allowed list
+ * (unknown fields are refused, naming the field) and types/lengths.  They
+ * answer 400 themselves and return -1 on a problem, else 0.
+ */
+int http_body_check(struct http_req *rq, const char *const *allowed);
+int http_body_string(struct http_req *rq, const char *key, int required,
+    size_t maxlen, const char **out);
+
+/* A query-string parameter, or NULL. */
+const char *http_query(struct http_req *rq, const char *key);
+
+/* Requires a valid bearer token; answers 401 and returns -1 otherwise. */
+int http_require_auth(struct http_req *rq);
+/* Requires an MFA within mfa_max_age; answers 401 mfa_required otherwise. */
+int http_require_fresh_mfa(struct http_req *rq);
+
+/* Appends an audit event's JSON line to the SIEM file (writer thread). */
+void server_on_audit_event(void *arg, const struct audit_event *ev);
+
+#endif

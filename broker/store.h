@@ -1,0 +1,188 @@
+/*
+ * The store: the only code in jitd that speaks SQL (sqlite3 today).
+ *
+ * Writes go through one writer thread that owns the write connection and
+ * commits in groups: callers hand it a job (a function that performs the
+ * change through the store_tx_* calls, including its audit events), the
+ * writer runs whatever jobs have queued inside one transaction, each job
+ * inside its own savepoint so a failing job rolls back alone, commits
+ * once, and only then reports each job's result.  A job's change and its
+ * audit events are therefore always committed together or not at all.
+ *
+ * Reads use a small pool of read-only connections (WAL lets them run
+ * beside the writer) and see every write whose store_write() returned.
+ */
+#ifndef JIT_BROKER_STORE_H
+#define JIT_BROKER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define STORE_WUR __attribute__((warn_unused_result))
+
+#define STORE_NAME_MAX		64	/* user and group names */
+#define STORE_GROUPS_MAX	64	/* groups of one user */
+#define STORE_GROUPS_LEN	(STORE_GROUPS_MAX * (STORE_NAME_MAX + 1))
+#define STORE_PWHASH_MAX	128
+#define STORE_SEALED_MAX	256
+#define STORE_TOKEN_HASH_LEN	32
+
+struct store;
+struct store_tx;
+struct audit_event;
+struct audit_checkpoint;
+
+struct store_opts {
+	/* Audit checkpoints: signing key (64-byte Ed25519 secret key). */
+	const uint8_t	*audit_sk;
+	uint64_t	 checkpoint_every;	/* events; default 1000 */
+	int64_t		 checkpoint_interval;	/* seconds; default 60 */
+	/* Called by the writer after each commit, once per new event. */
+	void		(*on_event)(void *arg, const struct audit_event *ev);
+	void		*on_event_arg;
+};
+
+/*
+ * Opens (create != 0: creates) the database at path, applies migrations,
+ * runs a quick integrity check and starts the writer thread.  Returns
+ * JIT_OK, JIT_ERR_NOT_FOUND (missing and not creating), JIT_ERR_STORE
+ * (corrupt, locked, or a newer schema).  *err receives a malloc'd sentence
+ * on failure when err is not NULL.
+ */
+int store_open(const char *path, int create, const struct store_opts *opts,
+    struct store **out, char **err) STORE_WUR;
+
+/* Stops the writer (after the queued jobs and a final checkpoint), closes. */
+void store_close(struct store *s);
+
+/*
+ * Runs fn(tx, arg) inside the next group commit and waits for the commit.
+ * Returns fn's result if it failed (its changes and events rolled back),
+ * JIT_ERR_STORE if the commit failed (nothing of it happened), else JIT_OK.
+ */
+typedef int (*store_job_fn)(struct store_tx *tx, void *arg);
+int store_write(struct store *s, store_job_fn fn, void *arg) STORE_WUR;
+
+/*
+ * The same without waiting: done(done_arg, result) is called from the
+ * writer thread after the commit (or failure).  Returns JIT_OK if queued.
+ */
+int store_write_async(struct store *s, store_job_fn fn, void *arg,
+    void (*done)(void *done_arg, int result), void *done_arg) STORE_WUR;
+
+/* Writes a signed checkpoint now if events were added since the last. */
+int store_checkpoint(struct store *s) STORE_WUR;
+
+/* ---- audit ---- */
+
+/*
+ * Appends an audit event to the chain inside the job's transaction.
+ * details (may be NULL) is not stolen.  Strings are copied.
+ */
+int store_tx_audit(struct store_tx *tx, const char *actor, const char *action,
+    const char *target, const char *outcome, json_t *details) STORE_WUR;
+
+/* The time the writer assigned to this job (seconds since the epoch). */
+int64_t store_tx_now(const struct store_tx *tx);
+
+struct store_audit_filter {
+	const char	*actor;		/* NULL = any */
+	const char	*action;
+	const char	*target;
+	int64_t		 since;		/* ts >= since; 0 = any */
+	int64_t		 until;		/* ts < until; 0 = any */
+	uint64_t	 after;		/* seq > after (keyset pagination) */
+	unsigned int	 limit;		/* 1..1000 */
+};
+
+/*
+ * Calls cb for each matching event in seq order (at most limit).  The
+ * event is valid only during the call.  Returns JIT_OK, or cb's non-zero
+ * result, or JIT_ERR_STORE.
+ */
+int store_audit_query(struct store *s, const struct store_audit_filter *f,
+    int (*cb)(void *arg, const struct audit_event *ev), void *arg) STORE_WUR;
+
+/*
+ * Streams the whole log in order from event seq > after: events
+ * interleaved with the checkpoints that cover them (each checkpoint right
+ * after its event), at most limit events (0 = all).  Exactly one of ev and
+ * cp is non-NULL in each call.
+ */
+int store_audit_export(struct store *s, uint64_t after, uint64_t limit,
+    int (*cb)(void *arg, const struct audit_event *ev,
+    const struct audit_checkpoint *cp), void *arg) STORE_WUR;
+
+/* Highest committed seq. */
+uint64_t store_audit_head(struct store *s);
+
+/* ---- users ---- */
+
+struct store_user {
+	int64_t		 id;
+	char		 name[STORE_NAME_MAX + 1];
+	char		 groups[STORE_GROUPS_LEN];	/* "a,b,c" */
+	char		 pwhash[STORE_PWHASH_MAX];	/* "" for federated */
+	uint8_t		 totp_sealed[STORE_SEALED_MAX];
+	size_t		 totp_sealed_len;
+	int		 disabled;
+	int		 failed;
+	int64_t		 locked_until;
+	uint64_t	 last_totp_step;
+	char		 slack_id[STORE_NAME_MAX + 1];
+	int64_t		 created_at;
+};
+
+/* JIT_OK, JIT_ERR_NOT_FOUND, JIT_ERR_STORE.  Zeroes *u first. */
+int store_user_get(struct store *s, const char *name, struct store_user *u)
+    STORE_WUR;
+int store_tx_user_get(struct store_tx *tx, const char *name,
+    struct store_user *u) STORE_WUR;
+int store_user_get_by_id(struct store *s, int64_t id, struct store_user *u)
+    STORE_WUR;
+/* Calls cb for each user in name order. */
+int store_user_list(struct store *s,
+    int (*cb)(void *arg, const struct store_user *u), void *arg) STORE_WUR;
+
+/* Inserts u (id and created_at are set); JIT_ERR_EXISTS for a taken name. */
+int store_tx_user_insert(struct store_tx *tx, struct store_user *u) STORE_WUR;
+/* Updates every mutable field of the user with u->id. */
+int store_tx_user_update(struct store_tx *tx, const struct store_user *u)
+    STORE_WUR;
+
+/* ---- sessions ---- */
+
+struct store_session {
+	uint8_t		 token_hash[STORE_TOKEN_HASH_LEN];
+	int64_t		 user_id;
+	char		 methods[32];		/* "pwd,otp" */
+	int64_t		 auth_time;
+	int64_t		 created_at;
+	int64_t		 expires_at;
+	int		 revoked;
+};
+
+int store_tx_session_insert(struct store_tx *tx,
+    const struct store_session *ss) STORE_WUR;
+/* JIT_OK, JIT_ERR_NOT_FOUND. */
+int store_session_get(struct store *s, const uint8_t *token_hash,
+    struct store_session *ss) STORE_WUR;
+int store_tx_session_get(struct store_tx *tx, const uint8_t *token_hash,
+    struct store_session *ss) STORE_WUR;
+int store_tx_session_update(struct store_tx *tx,
+    const struct store_session *ss) STORE_WUR;
+/* Revokes every live session of a user (disable, password reset). */
+int store_tx_sessions_revoke_user(struct store_tx *tx, int64_t user_id)
+    STORE_WUR;
+
+/* ---- meta ---- */
+
+/* Small key/value settings (instance id, salts). */
+int store_meta_get(struct store *s, const char *key, char *out, size_t outlen)
+    STORE_WUR;
+int store_tx_meta_set(struct store_tx *tx, const char *key, const char *value)
+    STORE_WUR;
+
+#endif

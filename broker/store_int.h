@@ -1,0 +1,88 @@
+/*
+ * Internals shared by the store's source files (store.c, store_*.c).
+ * Nothing outside broker/store*.c includes this.
+ */
+#ifndef JIT_BROKER_STORE_INT_H
+#define JIT_BROKER_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "broker/audit_chain.h"
+#include "broker/store.h"
+
+#define STMT_CACHE	48
+
+/* One sqlite connection with its cache of prepared statements. */
+struct conn {
+	sqlite3		*db;
+	struct {
+		const char	*sql;	/* identity: the static SQL string */
+		sqlite3_stmt	*st;
+	}		 cache[STMT_CACHE];
+	int		 ncache;
+	int		 busy;		/* in use (read pool) */
+};
+
+/* An event appended by a job, kept until commit for the on_event hook. */
+struct pending_event {
+	struct audit_event	 ev;
+	char			*actor, *action, *target, *outcome;
+	struct pending_event	*next;
+};
+
+struct store_tx {
+	struct store		*s;
+	struct conn		*c;
+	int64_t			 now;
+	struct pending_event	*events, **tail;
+};
+
+struct store {
+	char			*path;
+	struct store_opts	 opts;
+	uint8_t			*audit_sk;	/* sodium_malloc'd copy or NULL */
+	struct conn		 wconn;
+	/* Read pool. */
+	pthread_mutex_t		 rmu;
+	pthread_cond_t		 rcv;
+	struct conn		*rconns;
+	int			 nrconns;
+	/* Writer. */
+	pthread_t		 writer;
+	pthread_mutex_t		 wmu;
+	pthread_cond_t		 wcv;
+	struct job		*queue, **qtail;
+	int			 stopping;
+	int			 force_cp;	/* checkpoint after next batch */
+	int			 writer_started;
+	/* Chain head, owned by the writer thread (and by store_open). */
+	uint64_t		 head_seq;
+	uint8_t			 head_hash[32];
+	uint64_t		 cp_seq;	/* last checkpoint */
+	int64_t			 cp_time;
+	/* Published head for readers. */
+	uint64_t		 committed_seq;
+};
+
+/*
+ * Returns a reset prepared statement for sql on c (cached by the pointer
+ * identity of sql, which must be a string literal), or NULL.
+ */
+sqlite3_stmt *conn_stmt(struct conn *c, const char *sql);
+
+/* Read-pool connections. */
+struct conn *store_rconn_get(struct store *s);
+void store_rconn_put(struct store *s, struct conn *c);
+
+/* Copies a text column into a fixed buffer; returns 0 or -1 if too long. */
+int col_text(sqlite3_stmt *st, int col, char *out, size_t outlen);
+
+/* Loads the chain head and last checkpoint (called in store_open). */
+int store_audit_load_head(struct store *s);
+/* Writes a checkpoint for the head inside the current transaction. */
+int store_audit_write_checkpoint(struct store *s, int64_t now);
+/* Frees a job's pending events. */
+void pending_free(struct pending_event *p);
+
+#endif
