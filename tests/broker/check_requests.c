@@ -439,6 +439,8 @@ START_TEST(refusals)
 	fake_now += 3601;
 	login("bob");
 	login("alice");
+	login("dave");
+	login("carol");
 	json_decref(act("bob", p, "approve", NULL, 410));
 	/* Denied, cancelled and expired grants issue nothing. */
 	d = request("alice", "{\"role\":\"prod-ssh\",\"reason\":\"x\","
