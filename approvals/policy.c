@@ -129,8 +129,8 @@ valid_principal(const char *s)
 {
 	size_t n = strnlen(s, JIT_PRINCIPAL_LEN_MAX + 1);
 
-	return n > 0 && n <= JIT_PRINCIPAL_LEN_MAX && policy_printable_ascii(s, n) &&
-	    strpbrk(s, ", ") == NULL;
+	return n > 0 && n <= JIT_PRINCIPAL_LEN_MAX &&
+	    policy_printable_ascii(s, n) && strpbrk(s, ", ") == NULL;
 }
 
 static int
@@ -480,9 +480,10 @@ load_pattern(struct policy_role *role, const json_t *v, const char *where,
 	int r, rc;
 
 	if ((r = get_opt_string(v, "ticket_pattern", POLICY_PATTERN_MAX,
-	    policy_printable_ascii, "an extended regular expression of at most 256 "
-	    "printable ASCII characters, or null", where, &role->ticket_pattern,
-	    err)) != JIT_OK || role->ticket_pattern == NULL)
+	    policy_printable_ascii, "an extended regular expression of at "
+	    "most 256 printable ASCII characters, or null", where,
+	    &role->ticket_pattern, err)) != JIT_OK ||
+	    role->ticket_pattern == NULL)
 		return r;
 	if ((re = calloc(1, sizeof(*re))) == NULL)
 		return JIT_ERR_ALLOC;
@@ -571,9 +572,10 @@ load_members(struct policy_role *role, const json_t *obj, const char *where,
 		if (strncmp(role->approvers[i], "group:", 6) == 0)
 			return JIT_OK;
 	if ((size_t)role->approvals_required > role->napprovers) {
-		fail(err, where, "\"approvals_required\" is %d but \"approvers\" "
-		    "names only %zu user%s", role->approvals_required,
-		    role->napprovers, role->napprovers == 1 ? "" : "s");
+		fail(err, where, "\"approvals_required\" is %d but "
+		    "\"approvers\" names only %zu user%s",
+		    role->approvals_required, role->napprovers,
+		    role->napprovers == 1 ? "" : "s");
 		return JIT_ERR_INVALID_ARG;
 	}
 	return JIT_OK;
@@ -600,8 +602,8 @@ load_role(struct policy *p, size_t idx, const json_t *obj, char **err)
 	}
 	if (!json_is_string(v) || !valid_name(name = json_string_value(v)) ||
 	    strlen(name) != json_string_length(v)) {
-		fail(err, where, "\"name\" must be 1 to 64 of a-z, 0-9, '.', '_' "
-		    "and '-', starting with a letter or digit");
+		fail(err, where, "\"name\" must be 1 to 64 of a-z, 0-9, '.', "
+		    "'_' and '-', starting with a letter or digit");
 		return JIT_ERR_INVALID_ARG;
 	}
 	for (i = 0; i < idx; i++) {
@@ -671,17 +673,14 @@ policy_load(const json_t *roles, struct policy **out, char **err)
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if (roles == NULL) {
-		*out = p;
-		return JIT_OK;
-	}
-	if (!json_is_array(roles) ||
-	    (n = json_array_size(roles)) > POLICY_ROLES_MAX) {
+	if (roles != NULL && (!json_is_array(roles) ||
+	    json_array_size(roles) > POLICY_ROLES_MAX)) {
 		fail(err, NULL, "\"roles\" must be an array of at most %d role "
 		    "objects", POLICY_ROLES_MAX);
 		r = JIT_ERR_INVALID_ARG;
 		goto out;
 	}
+	n = roles != NULL ? json_array_size(roles) : 0;
 	if (n > 0 && (p->roles = calloc(n, sizeof(*p->roles))) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
