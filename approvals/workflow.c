@@ -1,4 +1,10 @@
-/* The request state machine (see workflow.h). */
+/*
+ * The request state machine (see workflow.h).  Every decision is taken on
+ * the effective state at the time of the event, so the answer does not
+ * depend on whether the expiry sweeper has already recorded an expiry:
+ * a request stored as expired is told apart by its grant window, which
+ * is set only once a request has been approved.
+ */
 #include <string.h>
 
 #include "approvals/workflow.h"
@@ -33,6 +39,22 @@ wf_effective_state(const struct wf_request *rq, int64_t now)
 	if (rq->state == WF_APPROVED && now >= rq->grant_end)
 		return WF_EXPIRED;
 	return rq->state;
+}
+
+/* 1 if the request is, or is effectively, expired without a grant. */
+static int
+expired_pending(const struct wf_request *rq, enum wf_state eff)
+{
+	return eff == WF_EXPIRED && (rq->state == WF_PENDING ||
+	    (rq->state == WF_EXPIRED && rq->grant_end == 0));
+}
+
+/* 1 if the request is, or is effectively, an expired grant. */
+static int
+expired_grant(const struct wf_request *rq, enum wf_state eff)
+{
+	return eff == WF_EXPIRED && (rq->state == WF_APPROVED ||
+	    (rq->state == WF_EXPIRED && rq->grant_end != 0));
 }
 
 static int
@@ -79,7 +101,7 @@ static int
 may_vote(const struct wf_request *rq, enum wf_state eff,
     const struct wf_actor *a, struct wf_result *res)
 {
-	if (eff == WF_EXPIRED && rq->state == WF_PENDING)
+	if (expired_pending(rq, eff))
 		return refuse(res, JIT_ERR_EXPIRED, "the request expired "
 		    "before it was decided");
 	if (eff != WF_PENDING)
@@ -108,6 +130,8 @@ wf_apply(const struct wf_request *rq, enum wf_event ev,
 	res->new_state = rq->state;
 	if ((unsigned)rq->state >= WF_NSTATES)
 		return refuse(res, JIT_ERR_INVALID_ARG, "invalid state");
+	if (a == NULL && ev != WF_EV_EXPIRE)
+		return refuse(res, JIT_ERR_INVALID_ARG, "no actor");
 	switch (ev) {
 	case WF_EV_APPROVE:
 		if (may_vote(rq, eff, a, res) != JIT_OK)
@@ -157,7 +181,7 @@ wf_apply(const struct wf_request *rq, enum wf_event ev,
 		if (!is_requester(rq, a))
 			return refuse(res, JIT_ERR_PERMISSION, "only the "
 			    "requester can use a grant");
-		if (eff == WF_EXPIRED && rq->state == WF_APPROVED)
+		if (expired_grant(rq, eff))
 			return refuse(res, JIT_ERR_EXPIRED, "the grant has "
 			    "ended");
 		if (eff != WF_APPROVED)

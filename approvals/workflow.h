@@ -99,7 +99,9 @@ enum wf_state wf_effective_state(const struct wf_request *rq, int64_t now);
  *  issue: the requester only; approved and grant_start <= now <
  *    grant_end (JIT_ERR_CONFLICT otherwise; JIT_ERR_EXPIRED past the end).
  *  extend: the requester only; approved and now < grant_end.
- * Returns res->err.
+ * The answer is the same whether or not the sweeper has already stored the
+ * expiry: a stored expired request with grant_end 0 expired while
+ * pending, one with a grant_end is an ended grant.  Returns res->err.
  */
 int wf_apply(const struct wf_request *rq, enum wf_event ev,
     const struct wf_actor *actor, int64_t now, struct wf_result *res);

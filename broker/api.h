@@ -16,6 +16,22 @@ void api_me(struct http_req *rq);
 void api_audit_query(struct http_req *rq);
 void api_audit_export(struct http_req *rq);
 void api_audit_key(struct http_req *rq);
+void api_roles(struct http_req *rq);
+void api_request_create(struct http_req *rq);
+void api_request_list(struct http_req *rq);
+void api_request_get(struct http_req *rq);
+void api_request_approve(struct http_req *rq);
+void api_request_deny(struct http_req *rq);
+void api_request_cancel(struct http_req *rq);
+void api_request_revoke(struct http_req *rq);
+void api_request_extend(struct http_req *rq);
+void api_request_review(struct http_req *rq);
+void api_reviews(struct http_req *rq);
+void api_ssh_cert(struct http_req *rq);
+void api_x509_cert(struct http_req *rq);
+void api_ca_ssh(struct http_req *rq);
+void api_ca_x509(struct http_req *rq);
+void api_ca_krl(struct http_req *rq);
 
 /* Route names for metrics, NULL past the end. */
 const char *http_route_name(int i);

@@ -20,14 +20,34 @@ api_healthz(struct http_req *rq)
 	    "audit_head", (json_int_t)store_audit_head(rq->srv->store)));
 }
 
+static int
+count_one(void *arg, const struct store_request *r)
+{
+	(void)r;
+	(*(long *)arg)++;
+	return JIT_OK;
+}
+
 void
 api_metrics(struct http_req *rq)
 {
+	struct store_request_filter f;
 	struct MHD_Response *resp;
-	char *text;
+	char *text, extra[256];
+	long open_reviews = 0;
 
+	memset(&f, 0, sizeof(f));
+	f.review_state = "open";
+	f.limit = 1000;
+	if (store_request_list(rq->srv->store, &f, count_one, &open_reviews) !=
+	    JIT_OK)
+		open_reviews = -1;
+	snprintf(extra, sizeof(extra), "# HELP jitd_breakglass_unreviewed "
+	    "Break-glass grants whose review is open.\n# TYPE "
+	    "jitd_breakglass_unreviewed gauge\njitd_breakglass_unreviewed "
+	    "%ld\n", open_reviews);
 	if ((text = metrics_render(&rq->srv->metrics, http_route_name,
-	    NULL)) == NULL) {
+	    extra)) == NULL) {
 		http_error_code(rq, JIT_ERR_ALLOC);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approvals/policy.h"
 #include "broker/config.h"
 #include "common/duration.h"
 #include "common/err.h"
@@ -184,7 +185,7 @@ static const char *const known_keys[] = {
 	"secrets_file", "tls_cert", "tls_key", "session_ttl", "mfa_max_age",
 	"cert_ttl", "lockout", "auditors", "audit_log_file",
 	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
-	"max_body", "roles", NULL
+	"max_body", "roles", "sweep_interval", NULL
 };
 
 static int
@@ -358,12 +359,20 @@ config_load(const char *path, struct config **out, char **err)
 			c->nauditors++;
 		}
 	}
-	if ((v = json_object_get(root, "roles")) != NULL) {
-		if (!json_is_array(v)) {
-			fail(err, path, "\"roles\" must be an array");
+	if (get_duration(json_object_get(root, "sweep_interval"),
+	    "sweep_interval", path, 5, 3600, &c->sweep_interval, err) !=
+	    JIT_OK)
+		goto out;
+	{
+		char *perr = NULL;
+
+		if (policy_load(json_object_get(root, "roles"), &c->policy,
+		    &perr) != JIT_OK) {
+			fail(err, path, "%s", perr != NULL ? perr :
+			    "invalid \"roles\"");
+			free(perr);
 			goto out;
 		}
-		c->roles = json_incref(v);
 	}
 	if (!c->listen_loopback && c->tls_cert == NULL) {
 		fail(err, path, "refusing to listen on %s without TLS: set "
@@ -429,7 +438,7 @@ config_unref(struct config *c)
 	for (i = 0; i < c->nauditors; i++)
 		free(c->auditors[i]);
 	free(c->auditors);
-	json_decref(c->roles);
+	policy_free(c->policy);
 	free(c);
 }
 
@@ -437,26 +446,7 @@ int
 config_principal_match(char *const *list, size_t n, const char *user,
     const char *groups_csv)
 {
-	const char *g, *e;
-	size_t i, len;
-
-	for (i = 0; i < n; i++) {
-		if (strncmp(list[i], "group:", 6) != 0) {
-			if (strcmp(list[i], user) == 0)
-				return 1;
-			continue;
-		}
-		len = strlen(list[i] + 6);
-		for (g = groups_csv; *g != '\0'; g = *e == ',' ? e + 1 : e) {
-			e = strchr(g, ',');
-			if (e == NULL)
-				e = g + strlen(g);
-			if ((size_t)(e - g) == len &&
-			    strncmp(g, list[i] + 6, len) == 0)
-				return 1;
-		}
-	}
-	return 0;
+	return policy_is_member(list, n, user, groups_csv);
 }
 
 char *
@@ -485,6 +475,14 @@ config_default_text(void)
 "  \"//audit_log_file\": \"Optional: every committed audit event is appended here as one JSON line, for a SIEM.\",\n"
 "  \"audit_log_file\": null,\n"
 "  \"audit_checkpoint_every\": 1000,\n"
-"  \"audit_checkpoint_interval\": \"60s\"\n"
+"  \"audit_checkpoint_interval\": \"60s\",\n"
+"  \"//roles\": \"Who may request what, who approves, for how long. See the README for every field.\",\n"
+"  \"roles\": [\n"
+"    {\"name\": \"demo-ssh\", \"description\": \"example: shell as 'jitdemo' on test hosts\",\n"
+"     \"ssh\": {\"principals\": [\"jitdemo\"], \"extensions\": [\"permit-pty\"]},\n"
+"     \"requesters\": [\"group:eng\"], \"approvers\": [\"group:approvers\"],\n"
+"     \"approvals_required\": 1, \"self_approval\": false, \"max_duration\": \"1h\",\n"
+"     \"require_reason\": true, \"pending_ttl\": \"1h\"}\n"
+"  ]\n"
 "}\n");
 }

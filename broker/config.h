@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+struct policy;
+
 struct config {
 	char		*path;
 	char		 listen_host[64];	/* "127.0.0.1", "::1" */
@@ -37,8 +39,8 @@ struct config {
 	int64_t		 audit_checkpoint_interval;
 	int		 threads;
 	size_t		 max_body;
-	/* Sections owned by later modules, kept as parsed JSON. */
-	json_t		*roles;
+	struct policy	*policy;		/* the roles, validated */
+	int64_t		 sweep_interval;	/* expiry sweeper period */
 	int		 refs;
 };
 

@@ -45,6 +45,27 @@ static const struct route routes[] = {
 	{ "GET", "/v1/audit", api_audit_query, "audit", 0 },
 	{ "GET", "/v1/audit/export", api_audit_export, "audit_export", 0 },
 	{ "GET", "/v1/audit/key", api_audit_key, "audit_key", 0 },
+	{ "GET", "/v1/roles", api_roles, "roles", 0 },
+	{ "POST", "/v1/requests", api_request_create, "request_create", 0 },
+	{ "GET", "/v1/requests", api_request_list, "request_list", 0 },
+	{ "GET", "/v1/requests/{}", api_request_get, "request_get", 0 },
+	{ "POST", "/v1/requests/{}/approve", api_request_approve,
+	    "request_approve", 0 },
+	{ "POST", "/v1/requests/{}/deny", api_request_deny, "request_deny", 0 },
+	{ "POST", "/v1/requests/{}/cancel", api_request_cancel,
+	    "request_cancel", 0 },
+	{ "POST", "/v1/requests/{}/revoke", api_request_revoke,
+	    "request_revoke", 0 },
+	{ "POST", "/v1/requests/{}/extend", api_request_extend,
+	    "request_extend", 0 },
+	{ "POST", "/v1/requests/{}/review", api_request_review,
+	    "request_review", 0 },
+	{ "GET", "/v1/reviews", api_reviews, "reviews", 0 },
+	{ "POST", "/v1/requests/{}/ssh-cert", api_ssh_cert, "ssh_cert", 0 },
+	{ "POST", "/v1/requests/{}/x509-cert", api_x509_cert, "x509_cert", 0 },
+	{ "GET", "/v1/ca/ssh", api_ca_ssh, "ca_ssh", 0 },
+	{ "GET", "/v1/ca/x509", api_ca_x509, "ca_x509", 0 },
+	{ "GET", "/v1/ca/krl", api_ca_krl, "ca_krl", 0 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -55,6 +76,7 @@ struct conn_ctx {
 	int		 too_large;
 	int		 headers_too_large;
 	struct timespec	 start;
+	struct http_req	*rq;		/* once dispatched */
 };
 
 const char *
@@ -433,6 +455,9 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 		}
 	}
 	rt->fn(rq);
+	if (rq->suspended)
+		return;
+	rq->done = 1;
 	if (rq->resp == NULL && rq->mhd_resp == NULL)
 		http_error(rq, 500, "internal", "no answer");
 }
@@ -485,6 +510,38 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 	return ret;
 }
 
+static void
+req_free(struct http_req *rq)
+{
+	int i;
+
+	if (rq == NULL)
+		return;
+	for (i = 0; i < rq->nparams; i++)
+		free(rq->params[i]);
+	json_decref(rq->body);
+	json_decref(rq->resp);
+	if (rq->mhd_resp != NULL)
+		MHD_destroy_response(rq->mhd_resp);
+	config_unref(rq->cfg);
+	sodium_memzero(rq, sizeof(*rq));
+	free(rq);
+}
+
+void
+http_suspend(struct http_req *rq)
+{
+	MHD_suspend_connection(rq->conn);
+	rq->suspended = 1;
+}
+
+void
+http_resume(struct http_req *rq)
+{
+	rq->done = 1;
+	MHD_resume_connection(rq->conn);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -492,13 +549,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct server *srv = cls;
 	struct conn_ctx *cx = *con_cls;
-	struct http_req rq;
+	struct http_req *rq;
 	struct timespec end;
 	enum MHD_Result ret;
 	const char *cl;
 	size_t hdr = 0, n;
 	char *nb;
-	int i;
 
 	if (cx == NULL) {
 		if ((cx = calloc(1, sizeof(*cx))) == NULL)
@@ -534,32 +590,33 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		cx->len += n;
 		return MHD_YES;
 	}
-	memset(&rq, 0, sizeof(rq));
-	rq.srv = srv;
-	rq.cfg = server_config(srv);
-	rq.conn = c;
-	rq.method = method;
-	rq.path = url;
-	client_ip(c, rq.client_ip, sizeof(rq.client_ip));
-	dispatch(&rq, cx);
-	ret = send_answer(c, &rq);
+	if ((rq = cx->rq) == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		cx->rq = rq;
+		rq->srv = srv;
+		rq->cfg = server_config(srv);
+		rq->conn = c;
+		rq->method = method;
+		rq->path = url;
+		client_ip(c, rq->client_ip, sizeof(rq->client_ip));
+		dispatch(rq, cx);
+		if (rq->suspended)
+			return MHD_YES;	/* resumed by http_resume() */
+	} else if (!rq->done)
+		return MHD_YES;		/* spurious call while suspended */
+	ret = send_answer(c, rq);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	{
 		uint64_t us = (uint64_t)(end.tv_sec - cx->start.tv_sec) *
 		    1000000 + (uint64_t)((end.tv_nsec - cx->start.tv_nsec) /
 		    1000);
 
-		metrics_request(&srv->metrics, rq.route, rq.status, us);
-		log_request(&rq, (double)us / 1000.0);
+		metrics_request(&srv->metrics, rq->route, rq->status, us);
+		log_request(rq, (double)us / 1000.0);
 	}
-	for (i = 0; i < rq.nparams; i++)
-		free(rq.params[i]);
-	json_decref(rq.body);
-	json_decref(rq.resp);
-	if (rq.mhd_resp != NULL)
-		MHD_destroy_response(rq.mhd_resp);
-	sodium_memzero(&rq.auth, sizeof(rq.auth));
-	config_unref(rq.cfg);
+	req_free(rq);
+	cx->rq = NULL;
 	return ret;
 }
 
@@ -571,6 +628,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (cx == NULL)
 		return;
+	/* A request that never got its answer (client gone). */
+	if (cx->rq != NULL && (!cx->rq->suspended || cx->rq->done))
+		req_free(cx->rq);
 	if (cx->body != NULL) {
 		sodium_memzero(cx->body, cx->len);	/* may hold a password */
 		free(cx->body);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "broker/audit_chain.h"
+#include "broker/requests.h"
 #include "broker/serve.h"
 #include "broker/server.h"
 #include "common/err.h"
@@ -120,11 +121,57 @@ reload(struct server *srv)
 	(void)audit_lifecycle(srv, "config.reload", "ok", nc->path);
 }
 
+/*
+ * Expires pending requests past their pending_ttl and grants past their
+ * end, with audit events, every sweep_interval.  Decisions do not depend
+ * on it: they compute the effective state themselves.
+ */
+static void *
+sweeper_main(void *arg)
+{
+	struct server *srv = arg;
+	struct timespec ts;
+	struct config *cfg;
+	int64_t every;
+
+	pthread_mutex_lock(&srv->sweep_mu);
+	while (!srv->stopping) {
+		cfg = server_config(srv);
+		every = cfg->sweep_interval;
+		config_unref(cfg);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += every;
+		pthread_cond_timedwait(&srv->sweep_cv, &srv->sweep_mu, &ts);
+		if (srv->stopping)
+			break;
+		pthread_mutex_unlock(&srv->sweep_mu);
+		if (store_write(srv->store, req_sweep_tx, NULL) != JIT_OK)
+			logline("expiry sweep failed; retrying later");
+		pthread_mutex_lock(&srv->sweep_mu);
+	}
+	pthread_mutex_unlock(&srv->sweep_mu);
+	return NULL;
+}
+
+static void
+sweeper_stop(struct server *srv)
+{
+	if (!srv->sweeper_started)
+		return;
+	pthread_mutex_lock(&srv->sweep_mu);
+	srv->stopping = 1;
+	pthread_cond_signal(&srv->sweep_cv);
+	pthread_mutex_unlock(&srv->sweep_mu);
+	pthread_join(srv->sweeper, NULL);
+	srv->sweeper_started = 0;
+}
+
 static void
 server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	sweeper_stop(srv);
 	server_http_stop(srv);
 	store_close(srv->store);	/* writes the final checkpoint */
 	if (srv->audit_log != NULL)
@@ -152,6 +199,8 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 		return JIT_ERR_ALLOC;
 	pthread_mutex_init(&srv->cfg_mu, NULL);
 	pthread_mutex_init(&srv->log_mu, NULL);
+	pthread_mutex_init(&srv->sweep_mu, NULL);
+	pthread_cond_init(&srv->sweep_cv, NULL);
 	if ((r = config_load(cfgpath, &srv->cfg, err)) != JIT_OK)
 		goto fail;
 	if (listen != NULL && (r = config_override_listen(srv->cfg, listen,
@@ -195,6 +244,11 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 			*err = NULL;
 		goto fail;
 	}
+	if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv) != 0) {
+		r = JIT_ERR_SYSTEM;
+		goto fail;
+	}
+	srv->sweeper_started = 1;
 	logline("jitd listening on %s%s (pid %d)",
 	    srv->cfg->tls_cert != NULL ? "https://" : "http://", addr,
 	    (int)getpid());
@@ -216,6 +270,7 @@ serve_close(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	sweeper_stop(srv);
 	server_http_stop(srv);
 	(void)audit_lifecycle(srv, "server.stop", "ok", srv->listen_desc);
 	server_free(srv);

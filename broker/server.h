@@ -35,6 +35,12 @@ struct server {
 	char			*tls_cert_pem;
 	char			*tls_key_pem;
 	char			*listen_desc;	/* "127.0.0.1:8787" */
+	/* The expiry sweeper. */
+	pthread_t		 sweeper;
+	int			 sweeper_started;
+	int			 stopping;
+	pthread_mutex_t		 sweep_mu;
+	pthread_cond_t		 sweep_cv;
 };
 
 /* The authenticated caller of a request, when it sent a valid token. */
@@ -56,6 +62,9 @@ struct http_req {
 	char			 client_ip[64];
 	int			 authed;
 	struct auth_ctx		 auth;
+	/* Asynchronous handlers (see http_suspend). */
+	int			 suspended;
+	int			 done;
 	/* The answer. */
 	int			 status;
 	json_t			*resp;
@@ -99,6 +108,16 @@ const char *http_query(struct http_req *rq, const char *key);
 int http_require_auth(struct http_req *rq);
 /* Requires an MFA within mfa_max_age; answers 401 mfa_required otherwise. */
 int http_require_fresh_mfa(struct http_req *rq);
+
+/*
+ * For handlers that finish later (after a group commit): http_suspend()
+ * suspends the connection before the handler hands its work on; whoever
+ * completes it sets the answer (http_json/http_error) and calls
+ * http_resume(), from any thread, exactly once.  The request structure
+ * stays valid until then.
+ */
+void http_suspend(struct http_req *rq);
+void http_resume(struct http_req *rq);
 
 /* Appends an audit event's JSON line to the SIEM file (writer thread). */
 void server_on_audit_event(void *arg, const struct audit_event *ev);

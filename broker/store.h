@@ -177,6 +177,108 @@ int store_tx_session_update(struct store_tx *tx,
 int store_tx_sessions_revoke_user(struct store_tx *tx, int64_t user_id)
     STORE_WUR;
 
+/* ---- access requests ---- */
+
+#define STORE_REASON_MAX	1024
+#define STORE_TICKET_MAX	64
+
+struct store_request {
+	int64_t		 id;
+	char		 user[STORE_NAME_MAX + 1];
+	char		 role[STORE_NAME_MAX + 1];
+	char		 reason[STORE_REASON_MAX + 1];
+	char		 ticket[STORE_TICKET_MAX + 1];
+	int64_t		 duration;
+	char		 state[16];		/* wf_state_name() */
+	int64_t		 created_at;
+	int64_t		 starts_at;		/* 0: at approval */
+	int64_t		 pending_until;
+	int		 approvals_required;
+	int		 approvals;
+	int64_t		 approved_at;
+	int64_t		 grant_start;
+	int64_t		 grant_end;
+	int64_t		 decided_at;
+	int		 break_glass;
+	int64_t		 extends;		/* 0, or the grant it extends */
+	char		 review_state[8];	/* "", "open", "closed" */
+	char		 reviewed_by[STORE_NAME_MAX + 1];
+	char		 review_comment[STORE_REASON_MAX + 1];
+	int64_t		 reviewed_at;
+};
+
+/* Inserts r and sets r->id. */
+int store_tx_request_insert(struct store_tx *tx, struct store_request *r)
+    STORE_WUR;
+/* Updates every mutable field of the request with r->id. */
+int store_tx_request_update(struct store_tx *tx, const struct store_request *r)
+    STORE_WUR;
+/* JIT_OK, JIT_ERR_NOT_FOUND, JIT_ERR_STORE. */
+int store_tx_request_get(struct store_tx *tx, int64_t id,
+    struct store_request *r) STORE_WUR;
+int store_request_get(struct store *s, int64_t id, struct store_request *r)
+    STORE_WUR;
+
+struct store_request_filter {
+	const char	*user;		/* NULL: any */
+	const char	*state;		/* NULL: any */
+	const char	*review_state;	/* NULL: any */
+	unsigned int	 limit;		/* 1..1000 */
+};
+
+/* Calls cb for each match, newest first. */
+int store_request_list(struct store *s, const struct store_request_filter *f,
+    int (*cb)(void *arg, const struct store_request *r), void *arg)
+    STORE_WUR;
+
+/*
+ * Requests whose state must change with time (pending past pending_until,
+ * approved at or past grant_end), at most limit, oldest first.
+ */
+int store_tx_requests_due(struct store_tx *tx, int64_t now, unsigned int limit,
+    int64_t *ids, size_t *n) STORE_WUR;
+
+/* Records a vote; JIT_ERR_EXISTS if approver already voted. */
+int store_tx_vote_insert(struct store_tx *tx, int64_t request_id,
+    const char *approver, const char *decision, const char *comment)
+    STORE_WUR;
+/* 1 if approver has voted on the request, 0 if not, < 0 on error. */
+int store_tx_vote_exists(struct store_tx *tx, int64_t request_id,
+    const char *approver);
+int store_vote_exists(struct store *s, int64_t request_id,
+    const char *approver);
+/* Calls cb(arg, approver, decision, comment, at) in vote order. */
+int store_votes_list(struct store *s, int64_t request_id,
+    int (*cb)(void *arg, const char *approver, const char *decision,
+    const char *comment, int64_t at), void *arg) STORE_WUR;
+
+/* ---- issued certificates ---- */
+
+struct store_cert {
+	char		 kind[8];		/* "ssh", "x509" */
+	char		 serial[48];		/* decimal (ssh) or hex (x509) */
+	int64_t		 request_id;
+	char		 user[STORE_NAME_MAX + 1];
+	char		 fingerprint[80];
+	char		 subject[1024];		/* principals csv, or the DN */
+	int64_t		 valid_after;
+	int64_t		 valid_before;
+	int64_t		 issued_at;
+};
+
+/* Records an issued certificate; JIT_ERR_EXISTS on a serial collision. */
+int store_tx_cert_insert(struct store_tx *tx, const struct store_cert *c)
+    STORE_WUR;
+/* Calls cb for each certificate issued under a request, oldest first. */
+int store_certs_list(struct store *s, int64_t request_id,
+    int (*cb)(void *arg, const struct store_cert *c), void *arg) STORE_WUR;
+/*
+ * Serials (as uint64) of SSH certificates of revoked grants that are
+ * still valid at now: the KRL's content.
+ */
+int store_revoked_ssh_serials(struct store *s, int64_t now,
+    uint64_t **serials, size_t *n) STORE_WUR;
+
 /* ---- meta ---- */
 
 /* Small key/value settings (instance id, salts). */
