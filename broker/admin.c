@@ -15,7 +15,7 @@
 #include <sodium.h>
 
 #include "broker/admin.h"
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/config.h"
 #include "broker/instance.h"
 #include "broker/password.h"

@@ -11,7 +11,7 @@
 #include <microhttpd.h>
 
 #include "broker/api.h"
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "common/b64.h"
 #include "common/err.h"
 #include "common/timefmt.h"

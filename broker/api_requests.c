@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "broker/api.h"
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/requests.h"
 #include "common/clock.h"
 #include "common/duration.h"

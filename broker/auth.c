@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/auth.h"
 #include "broker/password.h"
 #include "broker/totp.h"

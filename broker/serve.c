@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/requests.h"
 #include "broker/serve.h"
 #include "broker/server.h"

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/store.h"
 
 #define STMT_CACHE	48

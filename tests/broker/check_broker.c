@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "broker/instance.h"
 #include "broker/serve.h"
 #include "broker/server.h"

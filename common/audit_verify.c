@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "common/b64.h"
 #include "common/err.h"
 

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "common/b64.h"
 #include "common/err.h"
 

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "broker/audit_chain.h"
+#include "common/audit_chain.h"
 #include "common/err.h"
 #include "tests/lib/testutil.h"
 

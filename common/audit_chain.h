@@ -14,8 +14,8 @@
  * so an export may be re-formatted (key order, whitespace, escapes) without
  * affecting it; any change of content is detected.
  */
-#ifndef JIT_BROKER_AUDIT_CHAIN_H
-#define JIT_BROKER_AUDIT_CHAIN_H
+#ifndef JIT_COMMON_AUDIT_CHAIN_H
+#define JIT_COMMON_AUDIT_CHAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
