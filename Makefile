@@ -27,7 +27,7 @@ WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -I. $(OPT) $(WARN) -fstack-protector-strong \
 	   -fPIE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS	+= $(OPT) -pie -Wl,-z,relro,-z,now
-LDLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -lutil
 
 MODULES	 = common ca approvals broker clients
 lib_srcs = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c))

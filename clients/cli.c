@@ -403,6 +403,15 @@ cli_fail_answer(struct cli *c, long status, json_t *answer)
 	return CLI_EXIT_FAIL;
 }
 
+int
+cli_fail_consume(struct cli *c, long status, json_t *answer)
+{
+	int rc = cli_fail_answer(c, status, answer);
+
+	json_decref(answer);
+	return rc;
+}
+
 void
 cli_print_json(json_t *j)
 {

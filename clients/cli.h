@@ -65,6 +65,8 @@ long cli_call_raw(struct cli *c, const char *method, const char *path,
  * returns CLI_EXIT_FAIL.
  */
 int cli_fail_answer(struct cli *c, long status, json_t *answer);
+/* The same, and releases answer (for "return cli_fail_consume(...)"). */
+int cli_fail_consume(struct cli *c, long status, json_t *answer);
 
 /* Prints "jit: " + formatted message on stderr. */
 void cli_errx(struct cli *c, const char *fmt, ...)

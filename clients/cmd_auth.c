@@ -195,7 +195,7 @@ cmd_whoami(struct cli *c, int argc, char **argv)
 	}
 	st = cli_call(c, "GET", "/v1/me", NULL, 1, &ans);
 	if (st != 200)
-		return cli_fail_answer(c, st, ans);
+		return cli_fail_consume(c, st, ans);
 	if (c->json)
 		cli_print_json(ans);
 	else {
