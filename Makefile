@@ -107,8 +107,10 @@ run: deps
 	sh scripts/run.sh
 
 bench: deps
-	$(MAKE) VARIANT=release all $(BUILD)/tests/bench/bench_ca
+	$(MAKE) VARIANT=release all $(BUILD)/tests/bench/bench_ca \
+	    $(BUILD)/tests/bench/bench_issue
 	$(BUILD)/tests/bench/bench_ca
+	JIT_BIN=$(CURDIR)/$(BIN) $(BUILD)/tests/bench/bench_issue
 
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(TEST_LIB) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
