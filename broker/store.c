@@ -119,6 +119,28 @@ static const char *const migrations[] = {
 	"  issued_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, serial));"
 	"CREATE INDEX certs_request ON certs(request_id);",
+	/* 3: notification outbox, replay guard, federated users, CSRF. */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  request_id INTEGER NOT NULL DEFAULT 0,"
+	"  payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  delivered_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox(state, next_at);"
+	"CREATE TABLE replay ("
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, key));"
+	"CREATE INDEX replay_expiry ON replay(expires_at);"
+	"ALTER TABLE users ADD COLUMN federated INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN csrf TEXT NOT NULL DEFAULT '';",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

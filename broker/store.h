@@ -133,6 +133,7 @@ struct store_user {
 	uint64_t	 last_totp_step;
 	char		 slack_id[STORE_NAME_MAX + 1];
 	int64_t		 created_at;
+	int		 federated;	/* created by an OIDC login */
 };
 
 /* JIT_OK, JIT_ERR_NOT_FOUND, JIT_ERR_STORE.  Zeroes *u first. */
@@ -278,6 +279,17 @@ int store_certs_list(struct store *s, int64_t request_id,
  */
 int store_revoked_ssh_serials(struct store *s, int64_t now,
     uint64_t **serials, size_t *n) STORE_WUR;
+
+/* ---- replay guard ---- */
+
+/*
+ * Records that (kind, key) was seen, until expires_at.  Returns JIT_OK the
+ * first time and JIT_ERR_EXISTS for a replay (while the record lives).
+ * Expired records are purged on the way.  kind is a short tag such as
+ * "oidc" or "slack"; key at most 256 bytes (hash longer identifiers).
+ */
+int store_tx_replay_once(struct store_tx *tx, const char *kind,
+    const char *key, int64_t expires_at) STORE_WUR;
 
 /* ---- meta ---- */
 

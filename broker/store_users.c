@@ -6,7 +6,7 @@
 #include "common/err.h"
 
 #define USER_COLS "id, name, groups_csv, pwhash, totp_sealed, disabled, " \
-	"failed, locked_until, last_totp_step, slack_id, created_at"
+	"failed, locked_until, last_totp_step, slack_id, created_at, federated"
 
 static const char SQL_USER_BY_NAME[] =
     "SELECT " USER_COLS " FROM users WHERE name = ?";
@@ -16,12 +16,12 @@ static const char SQL_USER_LIST[] =
     "SELECT " USER_COLS " FROM users ORDER BY name";
 static const char SQL_USER_INSERT[] =
     "INSERT INTO users (name, groups_csv, pwhash, totp_sealed, disabled, "
-    "failed, locked_until, last_totp_step, slack_id, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "failed, locked_until, last_totp_step, slack_id, created_at, federated) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_USER_UPDATE[] =
     "UPDATE users SET groups_csv = ?, pwhash = ?, totp_sealed = ?, "
     "disabled = ?, failed = ?, locked_until = ?, last_totp_step = ?, "
-    "slack_id = ? WHERE id = ?";
+    "slack_id = ?, federated = ? WHERE id = ?";
 static const char SQL_SESS_INSERT[] =
     "INSERT INTO sessions (token_hash, user_id, methods, auth_time, "
     "created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -61,6 +61,7 @@ row_user(sqlite3_stmt *st, struct store_user *u)
 	u->locked_until = sqlite3_column_int64(st, 7);
 	u->last_totp_step = (uint64_t)sqlite3_column_int64(st, 8);
 	u->created_at = sqlite3_column_int64(st, 10);
+	u->federated = sqlite3_column_int(st, 11);
 	return JIT_OK;
 }
 
@@ -178,6 +179,7 @@ store_tx_user_insert(struct store_tx *tx, struct store_user *u)
 	bind_user_fields(st, 2, u);
 	u->created_at = tx->now;
 	sqlite3_bind_int64(st, 10, u->created_at);
+	sqlite3_bind_int(st, 11, u->federated);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -199,7 +201,8 @@ store_tx_user_update(struct store_tx *tx, const struct store_user *u)
 	if ((st = conn_stmt(tx->c, SQL_USER_UPDATE)) == NULL)
 		return JIT_ERR_STORE;
 	bind_user_fields(st, 1, u);
-	sqlite3_bind_int64(st, 9, u->id);
+	sqlite3_bind_int(st, 9, u->federated);
+	sqlite3_bind_int64(st, 10, u->id);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
