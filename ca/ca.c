@@ -174,13 +174,7 @@ void
 ca_ssh_pubkey_blob(const struct ca *ca, enum ca_slot slot,
     uint8_t blob[CA_SSH_PUBBLOB_LEN])
 {
-	static const uint8_t prefix[] = {
-		0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5',
-		'1', '9', 0, 0, 0, 32
-	};
-
-	memcpy(blob, prefix, sizeof(prefix));
-	memcpy(blob + sizeof(prefix), ca_ssh_pubkey(ca, slot), 32);
+	ssh_ed25519_blob(ca_ssh_pubkey(ca, slot), blob);
 }
 
 char *

@@ -22,7 +22,7 @@
 
 #include "clients/cli.h"
 #include "clients/commands.h"
-#include "clients/krlread.h"
+#include "common/krl_read.h"
 #include "clients/sshcert.h"
 #include "clients/sshdconf.h"
 #include "common/err.h"
@@ -308,7 +308,9 @@ fetch_krl(struct cli *c, const struct sshc_cas *cas, char **blob,
 
 	if (fetch(c, "/v1/ca/krl?signed=1", blob, len) != 0)
 		return NULL;
-	if ((r = krlr_parse((uint8_t *)*blob, *len, cas, &k)) != JIT_OK) {
+	if ((r = krlr_parse((uint8_t *)*blob, *len,
+	    cas != NULL ? (const uint8_t (*)[32])cas->pk : NULL,
+	    cas != NULL ? cas->n : 0, &k)) != JIT_OK) {
 		cli_errx(c, "the downloaded KRL is %s: %s", r ==
 		    JIT_ERR_BAD_SIGNATURE ? "not signed by the user CA" :
 		    "not a valid KRL", jit_strerror(r));
@@ -662,7 +664,7 @@ installed_version(const char *path, int *present)
 	if (fileio_read(path, JIT_BUF_MAX, 0, &d, &len) != JIT_OK)
 		return 0;
 	*present = 1;
-	if (krlr_parse(d, len, NULL, &k) == JIT_OK)
+	if (krlr_parse(d, len, NULL, 0, &k) == JIT_OK)
 		v = krlr_version(k);
 	krlr_free(k);
 	free(d);

@@ -28,7 +28,7 @@
 
 #include <sodium.h>
 
-#include "clients/krlread.h"
+#include "common/krl_read.h"
 #include "clients/sshcert.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -150,7 +150,7 @@ check_krl(struct state *st, int force)
 	    sb.st_mtim.tv_nsec == st->krl_st.st_mtim.tv_nsec)
 		return 0;
 	if ((r = fileio_read(st->krl_path, JIT_BUF_MAX, 0, &d, &len)) !=
-	    JIT_OK || (r = krlr_parse(d, len, NULL, &k)) != JIT_OK) {
+	    JIT_OK || (r = krlr_parse(d, len, NULL, 0, &k)) != JIT_OK) {
 		free(d);
 		return -1;
 	}

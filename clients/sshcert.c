@@ -39,13 +39,7 @@ static const struct {
 void
 sshc_ed25519_blob(const uint8_t pk[32], uint8_t out[SSHC_ED25519_BLOB_LEN])
 {
-	static const uint8_t prefix[] = {
-		0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5',
-		'1', '9', 0, 0, 0, 32
-	};
-
-	memcpy(out, prefix, sizeof(prefix));
-	memcpy(out + sizeof(prefix), pk, 32);
+	ssh_ed25519_blob(pk, out);
 }
 
 /* Splits off the next whitespace-separated word of s[0..len). */

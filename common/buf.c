@@ -404,3 +404,15 @@ buf_get_bignum2_bytes_direct(struct buf *b, const uint8_t **p, size_t *lenp)
 	*lenp = len;
 	return JIT_OK;
 }
+
+void
+ssh_ed25519_blob(const uint8_t pk[32], uint8_t out[SSH_ED25519_BLOB_LEN])
+{
+	static const uint8_t prefix[] = {
+		0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5',
+		'1', '9', 0, 0, 0, 32
+	};
+
+	memcpy(out, prefix, sizeof(prefix));
+	memcpy(out + sizeof(prefix), pk, 32);
+}

@@ -80,4 +80,8 @@ int buf_get_bignum2_bytes_direct(struct buf *b, const uint8_t **p, size_t *lenp)
 /* Peeks the next string without consuming; same rules as the direct getter. */
 int buf_peek_string_direct(const struct buf *b, const uint8_t **p, size_t *lenp) JIT_WUR;
 
+/* The SSH wire blob of an Ed25519 public key: string "ssh-ed25519", string pk. */
+#define SSH_ED25519_BLOB_LEN	51
+void ssh_ed25519_blob(const uint8_t pk[32], uint8_t out[SSH_ED25519_BLOB_LEN]);
+
 #endif

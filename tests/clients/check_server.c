@@ -20,11 +20,14 @@
 
 #include "ca/ca.h"
 #include "ca/krl.h"
-#include "clients/krlread.h"
+#include "common/krl_read.h"
 #include "clients/sshcert.h"
 #include "common/err.h"
 #include "tests/lib/jitfix.h"
 #include "tests/lib/testutil.h"
+
+/* The CA keys of a struct sshc_cas, as krlr_parse() takes them. */
+#define CAS(c) (const uint8_t (*)[32])(c).pk, (c).n
 
 static size_t
 count(const char *hay, const char *needle)
@@ -165,7 +168,7 @@ START_TEST(server_setup)
 	p = tu_path(dir, "jitd.krl");
 	ck_assert_int_eq(mode_of(p), 0644);
 	s = tu_read_file(p, &len1);
-	ck_assert_int_eq(krlr_parse((uint8_t *)s, len1, NULL, &k), JIT_OK);
+	ck_assert_int_eq(krlr_parse((uint8_t *)s, len1, NULL, 0, &k), JIT_OK);
 	ck_assert(!krlr_is_signed(k));
 	krlr_free(k);
 	free(s);
@@ -292,7 +295,7 @@ START_TEST(krl_refresh)
 	ck_assert_int_eq(mode_of(krlp), 0644);
 	ck_assert_uint_lt(goodlen, fake.krllen);
 	ck_assert(memcmp(good, fake.krl, goodlen) == 0);
-	ck_assert_int_eq(krlr_parse((uint8_t *)good, goodlen, NULL, &k),
+	ck_assert_int_eq(krlr_parse((uint8_t *)good, goodlen, NULL, 0, &k),
 	    JIT_OK);
 	ck_assert(!krlr_is_signed(k));
 	ck_assert_int_eq(krlr_version(k), 100);
@@ -309,22 +312,22 @@ START_TEST(krl_refresh)
 		memset(&cas, 0, sizeof(cas));
 		ck_assert_int_eq(sshc_cas_parse(fake.ca, strlen(fake.ca), &cas),
 		    JIT_OK);
-		ck_assert_int_eq(krlr_parse(fake.krl, fake.krllen, &cas, &k),
+		ck_assert_int_eq(krlr_parse(fake.krl, fake.krllen, CAS(cas), &k),
 		    JIT_OK);
 		krlr_free(k);
 		for (len = 1; len < fake.krllen; len++) {
-			ck_assert_msg(krlr_parse(fake.krl, len, &cas, &k) !=
+			ck_assert_msg(krlr_parse(fake.krl, len, CAS(cas), &k) !=
 			    JIT_OK, "prefix %zu accepted", len);
 			ck_assert_ptr_null(k);
 		}
 		ck_assert_ptr_nonnull(big = malloc(fake.krllen + 1));
 		memcpy(big, fake.krl, fake.krllen);
 		big[fake.krllen] = 0;
-		ck_assert_int_ne(krlr_parse(big, fake.krllen + 1, &cas, &k),
+		ck_assert_int_ne(krlr_parse(big, fake.krllen + 1, CAS(cas), &k),
 		    JIT_OK);
 		/* A flipped byte breaks the signature. */
 		big[20] ^= 1;
-		ck_assert_int_eq(krlr_parse(big, fake.krllen, &cas, &k),
+		ck_assert_int_eq(krlr_parse(big, fake.krllen, CAS(cas), &k),
 		    JIT_ERR_BAD_SIGNATURE);
 		free(big);
 	}
@@ -392,7 +395,7 @@ START_TEST(krl_refresh)
 	ck_assert_int_eq(o.status, 0);
 	tu_out_free(&o);
 	blob = (uint8_t *)tu_read_file(krlp, &len);
-	ck_assert_int_eq(krlr_parse(blob, len, NULL, &k), JIT_OK);
+	ck_assert_int_eq(krlr_parse(blob, len, NULL, 0, &k), JIT_OK);
 	ck_assert_int_eq(krlr_version(k), 101);
 	ck_assert_int_eq(krlr_count(k), 0);
 	krlr_free(k);

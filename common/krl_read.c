@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "clients/krlread.h"
+#include "common/krl_read.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/limits.h"
@@ -78,7 +78,7 @@ get_header(struct buf *b, uint64_t *version, uint64_t *generated)
  */
 static int
 check_signature(struct buf *b, const uint8_t *blob, size_t len,
-    const struct sshc_cas *cas, int *by_ca)
+    const uint8_t (*cas)[32], size_t ncas, int *by_ca)
 {
 	struct buf *key = NULL, *sig = NULL;
 	const uint8_t *name, *pk, *s;
@@ -108,8 +108,8 @@ check_signature(struct buf *b, const uint8_t *blob, size_t len,
 		r = JIT_ERR_BAD_SIGNATURE;
 		goto out;
 	}
-	for (i = 0; cas != NULL && i < cas->n; i++) {
-		if (sodium_memcmp(cas->pk[i], pk, 32) == 0)
+	for (i = 0; cas != NULL && i < ncas; i++) {
+		if (sodium_memcmp(cas[i], pk, 32) == 0)
 			*by_ca = 1;
 	}
 	r = JIT_OK;
@@ -121,7 +121,8 @@ check_signature(struct buf *b, const uint8_t *blob, size_t len,
 
 /* Pass 1: section boundaries and signatures. */
 static int
-verify_pass(const uint8_t *blob, size_t len, const struct sshc_cas *cas,
+verify_pass(const uint8_t *blob, size_t len, const uint8_t (*cas)[32],
+    size_t ncas,
     size_t *unsigned_len)
 {
 	struct buf *b = NULL;
@@ -155,10 +156,10 @@ verify_pass(const uint8_t *blob, size_t len, const struct sshc_cas *cas,
 			r = JIT_ERR_LIMIT;
 			goto out;
 		}
-		if ((r = check_signature(b, blob, len, cas, &by_ca)) != JIT_OK)
+		if ((r = check_signature(b, blob, len, cas, ncas, &by_ca)) != JIT_OK)
 			goto out;
 	}
-	if (cas != NULL && !by_ca) {
+	if (ncas > 0 && !by_ca) {
 		r = JIT_ERR_BAD_SIGNATURE;
 		goto out;
 	}
@@ -269,7 +270,8 @@ get_cert_section(struct krlr *k, struct buf *sect)
 }
 
 int
-krlr_parse(const uint8_t *blob, size_t len, const struct sshc_cas *cas,
+krlr_parse(const uint8_t *blob, size_t len, const uint8_t (*cas)[32],
+    size_t ncas,
     struct krlr **out)
 {
 	struct buf *b = NULL, *sect = NULL;
@@ -283,7 +285,7 @@ krlr_parse(const uint8_t *blob, size_t len, const struct sshc_cas *cas,
 		return JIT_ERR_INCOMPLETE;
 	if (len > JIT_BUF_MAX)
 		return JIT_ERR_LIMIT;
-	if ((r = verify_pass(blob, len, cas, &unsigned_len)) != JIT_OK)
+	if ((r = verify_pass(blob, len, cas, ncas, &unsigned_len)) != JIT_OK)
 		return r;
 	if ((b = buf_from(blob, len)) == NULL ||
 	    (k = calloc(1, sizeof(*k))) == NULL) {
@@ -373,13 +375,13 @@ int
 krlr_is_revoked(const struct krlr *k, const uint8_t ca_pk[32],
     uint64_t serial)
 {
-	uint8_t blob[SSHC_ED25519_BLOB_LEN];
+	uint8_t blob[SSH_ED25519_BLOB_LEN];
 	const struct krlr_entry *e;
 	size_t i;
 
 	if (k == NULL)
 		return 0;
-	sshc_ed25519_blob(ca_pk, blob);
+	ssh_ed25519_blob(ca_pk, blob);
 	for (i = 0; i < k->nents; i++) {
 		e = &k->ents[i];
 		if (serial < e->lo || serial > e->hi)

@@ -5,30 +5,29 @@
  * sections holding serial lists and serial ranges, and trailing Ed25519
  * signature sections.  Anything else (explicit keys, key ids, bitmaps,
  * fingerprints) is refused rather than ignored, so a list we cannot fully
- * understand never passes for one that revokes less.  clients/ may not
- * use ca/krl.h, hence this reader of its own.
+ * understand never passes for one that revokes less.  It is shared by the
+ * CA (ca/krl.h reads back what it writes) and the servers' tools, which
+ * may not depend on ca/.
  */
-#ifndef JIT_CLIENTS_KRLREAD_H
-#define JIT_CLIENTS_KRLREAD_H
+#ifndef JIT_COMMON_KRL_READ_H
+#define JIT_COMMON_KRL_READ_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clients/sshcert.h"
-
 struct krlr;
 
 /*
- * Parses a KRL.  With cas, the KRL must carry a signature section by one
- * of those keys that verifies over every byte before its signature
+ * Parses a KRL.  With ncas > 0, the KRL must carry a signature section by
+ * one of the Ed25519 keys cas[0..ncas-1] that verifies over every byte before its signature
  * (JIT_ERR_BAD_SIGNATURE otherwise); every signature section is checked
  * before any revocation section is read.  Without cas, signatures are
  * only checked for form.  Returns JIT_OK and *out (free with
  * krlr_free()), or JIT_ERR_INVALID_FORMAT, JIT_ERR_INCOMPLETE,
  * JIT_ERR_LIMIT, JIT_ERR_TRAILING_DATA, JIT_ERR_KEY_TYPE.
  */
-int krlr_parse(const uint8_t *blob, size_t len, const struct sshc_cas *cas,
-    struct krlr **out) __attribute__((warn_unused_result));
+int krlr_parse(const uint8_t *blob, size_t len, const uint8_t (*cas)[32],
+    size_t ncas, struct krlr **out) __attribute__((warn_unused_result));
 void krlr_free(struct krlr *k);
 
 uint64_t krlr_version(const struct krlr *k);
