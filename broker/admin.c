@@ -497,15 +497,28 @@ admin_audit_verify(const char *cfgpath, const char *export_file,
 	}
 	if (opened)
 		admin_close(&a);
+	if (res.ok && res.events > 0 && res.checkpoints == 0) {
+		printf("audit log NOT verified: no signed checkpoint covers its "
+		    "%llu events\n", (unsigned long long)res.events);
+		return 1;
+	}
+	if (res.ok && export_file != NULL && !have_key) {
+		printf("audit log NOT verified: the chain is consistent, but "
+		    "without --key the signatures were checked against a key "
+		    "taken from the export itself; give the instance's "
+		    "audit.pub with --key\n");
+		return 1;
+	}
 	if (res.ok) {
 		printf("audit log intact: %llu events, last seq %llu, "
-		    "%llu checkpoints, last checkpoint at seq %llu%s\n",
-		    (unsigned long long)res.events,
+		    "%llu checkpoints, last checkpoint at seq %llu, signatures "
+		    "verified%s\n", (unsigned long long)res.events,
 		    (unsigned long long)res.last_seq,
 		    (unsigned long long)res.checkpoints,
 		    (unsigned long long)res.last_checkpoint_seq,
-		    res.signatures_checked ? ", signatures verified" :
-		    " (no key: signatures NOT checked)");
+		    res.last_seq > res.last_checkpoint_seq ? "; the events "
+		    "after the last checkpoint are chained but not yet signed" :
+		    "");
 		return 0;
 	}
 	printf("audit log FAILED verification at seq %llu: %s\n",

@@ -56,7 +56,7 @@ issue_tx(struct store_tx *tx, void *arg)
 	req_target(r.id, target, sizeof(target));
 	/* The grant must still be live now, and cover the certificate. */
 	if (wf_apply(&f, WF_EV_ISSUE, &a, store_tx_now(tx), &res) != JIT_OK ||
-	    j->cert.valid_before > r.grant_end) {
+	    j->cert.valid_before > r.grant_end || r.extends > 0) {
 		j->refused = res.err != JIT_OK ? res.err : JIT_ERR_CONFLICT;
 		j->why = res.err != JIT_OK ? res.why : "the grant changed";
 		d = json_pack("{s:s,s:s}", "kind", j->cert.kind, "why",
@@ -135,6 +135,16 @@ grant_for(struct http_req *rq, struct store_request *r)
 	}
 	if (rc != JIT_OK) {
 		http_error_code(rq, rc);
+		return NULL;
+	}
+	/*
+	 * An extension only moves its grant's end: certificates are issued
+	 * under the grant itself, which a revoke then covers.
+	 */
+	if (r->extends > 0) {
+		http_error(rq, 409, "conflict", "request %lld extends request "
+		    "%lld: ask for certificates under %lld", (long long)r->id,
+		    (long long)r->extends, (long long)r->extends);
 		return NULL;
 	}
 	req_facts(r, &f);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -517,6 +518,8 @@ req_free(struct http_req *rq)
 
 	if (rq == NULL)
 		return;
+	if (rq->suspended)
+		__atomic_sub_fetch(&rq->srv->suspended, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < rq->nparams; i++)
 		free(rq->params[i]);
 	json_decref(rq->body);
@@ -531,6 +534,7 @@ req_free(struct http_req *rq)
 void
 http_suspend(struct http_req *rq)
 {
+	__atomic_add_fetch(&rq->srv->suspended, 1, __ATOMIC_SEQ_CST);
 	MHD_suspend_connection(rq->conn);
 	rq->suspended = 1;
 }
@@ -725,9 +729,19 @@ server_http_start(struct server *srv, char **err)
 void
 server_http_stop(struct server *srv)
 {
+	int i;
+
 	if (srv->mhd == NULL)
 		return;
 	MHD_quiesce_daemon(srv->mhd);
+	/*
+	 * Requests waiting for a commit are resumed by the writer, which is
+	 * still running: let them finish (libmicrohttpd must not be stopped
+	 * with suspended connections).  Bounded, in case the store is stuck.
+	 */
+	for (i = 0; i < 300 && __atomic_load_n(&srv->suspended,
+	    __ATOMIC_SEQ_CST) > 0; i++)
+		usleep(100000);
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
 	if (srv->tls_key_pem != NULL) {

@@ -32,6 +32,7 @@ struct server {
 	pthread_mutex_t		 log_mu;
 	FILE			*audit_log;	/* SIEM file, or NULL */
 	struct MHD_Daemon	*mhd;
+	int			 suspended;	/* requests waiting for a commit */
 	char			*tls_cert_pem;
 	char			*tls_key_pem;
 	char			*listen_desc;	/* "127.0.0.1:8787" */

@@ -411,10 +411,24 @@ run_batch(struct store *s, struct job *batch)
 			continue;
 		}
 		j->result = j->fn(&tx, j->arg);
+		/*
+		 * sqlite ends the whole transaction by itself on some errors
+		 * (disk full, I/O, out of memory).  Then nothing of this batch
+		 * may commit piecemeal: every job fails.
+		 */
+		if (sqlite3_get_autocommit(s->wconn.db)) {
+			if (j->result == JIT_OK)
+				j->result = JIT_ERR_STORE;
+			pending_free(tx.events);
+			began = 0;
+			continue;
+		}
 		if (j->result != JIT_OK) {
 			/* This job's changes and events vanish; others stay. */
-			exec_sql(s->wconn.db, "ROLLBACK TO job");
-			exec_sql(s->wconn.db, "RELEASE job");
+			if (exec_sql(s->wconn.db, "ROLLBACK TO job") != JIT_OK ||
+			    exec_sql(s->wconn.db, "RELEASE job") != JIT_OK ||
+			    sqlite3_get_autocommit(s->wconn.db))
+				began = 0;
 			s->head_seq = seq0;
 			memcpy(s->head_hash, hash0, 32);
 			pending_free(tx.events);

@@ -396,15 +396,32 @@ audit_verify(struct cli *c, int argc, char **argv)
 		cli_errx(c, "%s: no such file", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (res.ok && res.events > 0 && res.checkpoints == 0) {
+		printf("audit export NOT verified: no signed checkpoint covers "
+		    "its %llu events\n", (unsigned long long)res.events);
+		return CLI_EXIT_FAIL;
+	}
+	if (res.ok && keyfile == NULL) {
+		/*
+		 * A key named inside the file proves nothing: whoever rewrote
+		 * the log could have re-signed it with their own key.
+		 */
+		printf("audit export NOT verified: the chain is consistent, "
+		    "but without --key the signatures were checked against a "
+		    "key taken from the export itself; give the instance's "
+		    "audit.pub (or GET /v1/audit/key) with --key\n");
+		return CLI_EXIT_FAIL;
+	}
 	if (res.ok) {
 		printf("audit export intact: %llu events, last seq %llu, %llu "
-		    "checkpoints, last checkpoint at seq %llu%s\n",
-		    (unsigned long long)res.events,
+		    "checkpoints, last checkpoint at seq %llu, signatures "
+		    "verified%s\n", (unsigned long long)res.events,
 		    (unsigned long long)res.last_seq,
 		    (unsigned long long)res.checkpoints,
 		    (unsigned long long)res.last_checkpoint_seq,
-		    res.signatures_checked ? ", signatures verified" :
-		    " (no key: signatures NOT checked)");
+		    res.last_seq > res.last_checkpoint_seq ? "; the events "
+		    "after the last checkpoint are chained but not yet signed" :
+		    "");
 		return 0;
 	}
 	printf("audit export FAILED verification at seq %llu: %s\n",

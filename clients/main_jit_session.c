@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -175,6 +176,52 @@ group_gone(pid_t pid, int *child_done, int *status)
 }
 
 /* Ends the process group: SIGHUP, SIGTERM, then SIGKILL. */
+/*
+ * Kills every process left below us.  jit-session is a child subreaper,
+ * so descendants that left the session's process group (setsid, double
+ * fork) are reparented here rather than to init: find our children in
+ * /proc, kill them, reap, and repeat until none is left.
+ */
+static void
+kill_descendants(void)
+{
+	char path[64], line[256];
+	struct dirent *de;
+	pid_t self = getpid(), p;
+	DIR *d;
+	FILE *f;
+	int round, found;
+
+	for (round = 0; round < 100; round++) {
+		found = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return;
+		while ((de = readdir(d)) != NULL) {
+			if ((p = (pid_t)atoi(de->d_name)) <= 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/status", (int)p);
+			if ((f = fopen(path, "r")) == NULL)
+				continue;
+			while (fgets(line, sizeof(line), f) != NULL) {
+				if (strncmp(line, "PPid:", 5) == 0) {
+					if ((pid_t)atoi(line + 5) == self) {
+						(void)kill(p, SIGKILL);
+						found = 1;
+					}
+					break;
+				}
+			}
+			fclose(f);
+		}
+		closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!found)
+			return;
+		usleep(50 * 1000);
+	}
+}
+
 static void
 end_group(pid_t pid, int grace, int *child_done, int *status)
 {
@@ -386,16 +433,29 @@ main(int argc, char **argv)
 	signal(SIGTTIN, SIG_IGN);
 	snprintf(detail, sizeof(detail), "until %lld", (long long)st.end);
 	log_certs(&st, "session start", detail);
+	/* Orphans of the session come to us, not to init (see above). */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if ((pid = start_child(sargv, shell)) == -1) {
 		say("cannot start the shell");
 		goto out;
 	}
 	last_krl = now;
 	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			child_done = 1;
-			break;
+		pid_t w;
+		int wst;
+
+		/*
+		 * As a subreaper we also inherit the session's orphans (a
+		 * double fork or setsid); reap them, notice the shell.
+		 */
+		while ((w = waitpid(-1, &wst, WNOHANG)) > 0) {
+			if (w == pid) {
+				status = wst;
+				child_done = 1;
+			}
 		}
+		if (child_done)
+			break;
 		now = (int64_t)time(NULL);
 		if (got_signal) {
 			why = "hangup";
@@ -426,6 +486,7 @@ main(int argc, char **argv)
 	}
 	/* Nothing of the session outlives it, however it ended. */
 	end_group(pid, why != NULL ? st.grace : 1, &child_done, &status);
+	kill_descendants();
 	if (why != NULL)
 		rc = EXIT_ENDED;
 	else if (WIFEXITED(status))

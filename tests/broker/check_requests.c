@@ -825,6 +825,20 @@ START_TEST(extend_grant)
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json,
 	    "grant_end")), end + 600);
 	tu_resp_free(&r);
+	/*
+	 * The extension is not a grant of its own: no certificate under it,
+	 * before or after the grant it extends is revoked.
+	 */
+	{
+		char *key = keygen("id");
+
+		json_decref(ssh_cert("alice", ext, key, 409));
+		json_decref(ssh_cert("alice", id, key, 200));
+		json_decref(act("bob", id, "revoke", NULL, 200));
+		json_decref(ssh_cert("alice", ext, key, 409));
+		json_decref(ssh_cert("alice", id, key, 409));
+		free(key);
+	}
 }
 END_TEST
 

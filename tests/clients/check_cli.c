@@ -398,6 +398,11 @@ START_TEST(audit_commands)
 	ck_assert_msg(o.status == 0, "%s %s", o.out, o.err);
 	ck_assert(tu_contains(o.out, "signatures verified"));
 	tu_out_free(&o);
+	/* Without a trusted key the export proves nothing: refused. */
+	o = run_as("nobody", "audit", "verify", exp, NULL);
+	ck_assert_int_eq(o.status, 1);
+	ck_assert(tu_contains(o.out, "NOT verified"));
+	tu_out_free(&o);
 	d = tu_read_file(exp, &len);
 	*strstr(d, "audit me") = 'A';
 	tu_write_file(exp, d, len, 0600);

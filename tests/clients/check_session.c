@@ -240,7 +240,12 @@ START_TEST(session_grant_end)
 	if (asprintf(&certp, "%s-cert.pub", key) == -1)
 		abort();
 	t0 = now_s();
+	/*
+	 * The command also tries to escape: a process in its own session
+	 * (setsid) that would outlive the grant.
+	 */
 	ck_assert_int_eq(tu_ssh_run(tu_sshd_port(sshd), FX_ACCOUNT, key, certp,
+	    "setsid sh -c 'exec sleep 97' </dev/null >/dev/null 2>&1 & "
 	    "sleep 60", &o), 0);
 	/* The grant (4 s) ends the session, not the 60 s command. */
 	ck_assert_msg(now_s() - t0 < 15, "took %.1f s", now_s() - t0);
@@ -248,6 +253,22 @@ START_TEST(session_grant_end)
 	ck_assert_msg(tu_contains(o.err, "jit-session: grant ended; closing "
 	    "session"), "%s", o.err);
 	tu_out_free(&o);
+	/* Nothing of the session is left, not even the escaped process. */
+	{
+		char *pg[] = { "pgrep", "-u", FX_ACCOUNT, "-f", "sleep 97",
+		    NULL };
+		struct tu_out q;
+		int i, left = 1;
+
+		for (i = 0; i < 30 && left; i++) {
+			ck_assert_int_eq(tu_run(pg, NULL, NULL, 10, &q), 0);
+			left = q.status == 0;
+			tu_out_free(&q);
+			if (left)
+				usleep(100000);
+		}
+		ck_assert_msg(!left, "an escaped process outlived the grant");
+	}
 	tu_sshd_stop(sshd);
 	tu_rmdir(dir);
 	free(dir);

@@ -390,6 +390,20 @@ START_TEST(tamper_truncate_before_checkpoint)
 }
 END_TEST
 
+START_TEST(tamper_delete_checkpoints)
+{
+	struct tu_out o;
+
+	busy_log();
+	/* Rewrite a detail, recompute nothing, and drop every signature. */
+	sql("DELETE FROM audit_checkpoints");
+	o = run_jitd("audit", "verify", NULL, NULL);
+	ck_assert_int_eq(o.status, 1);
+	ck_assert_msg(tu_contains(o.out, "no signed checkpoint"), "%s", o.out);
+	tu_out_free(&o);
+}
+END_TEST
+
 START_TEST(export_verify_offline)
 {
 	char b32[64], *tok, url[128], *f, *key, *d;
@@ -636,6 +650,7 @@ main(void)
 	tcase_add_test(tc, tamper_delete_row);
 	tcase_add_test(tc, tamper_swap_rows);
 	tcase_add_test(tc, tamper_truncate_before_checkpoint);
+	tcase_add_test(tc, tamper_delete_checkpoints);
 	tcase_add_test(tc, export_verify_offline);
 	tcase_add_test(tc, kill9_under_load);
 	tcase_add_test(tc, tls_listener);
