@@ -32,6 +32,11 @@ void api_x509_cert(struct http_req *rq);
 void api_ca_ssh(struct http_req *rq);
 void api_ca_x509(struct http_req *rq);
 void api_ca_krl(struct http_req *rq);
+/* The approver web page (api_web.c). */
+void api_web_static(struct http_req *rq);
+void api_web_login(struct http_req *rq);
+void api_web_logout(struct http_req *rq);
+void api_web_session(struct http_req *rq);
 
 /* Route names for metrics, NULL past the end. */
 const char *http_route_name(int i);

@@ -185,7 +185,8 @@ static const char *const known_keys[] = {
 	"secrets_file", "tls_cert", "tls_key", "session_ttl", "mfa_max_age",
 	"cert_ttl", "lockout", "auditors", "audit_log_file",
 	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
-	"max_body", "roles", "sweep_interval", NULL
+	"max_body", "roles", "sweep_interval",
+	"web_root", NULL
 };
 
 static int
@@ -277,7 +278,9 @@ config_load(const char *path, struct config **out, char **err)
 	    get_path(json_object_get(root, "tls_key"), "tls_key", path, 1,
 	    &c->tls_key, err) != JIT_OK ||
 	    get_path(json_object_get(root, "audit_log_file"),
-	    "audit_log_file", path, 1, &c->audit_log_file, err) != JIT_OK)
+	    "audit_log_file", path, 1, &c->audit_log_file, err) != JIT_OK ||
+	    get_path(json_object_get(root, "web_root"), "web_root", path, 1,
+	    &c->web_root, err) != JIT_OK)
 		goto out;
 	if (c->ca_key_file != NULL && c->ca_passphrase_file != NULL) {
 		fail(err, path, "\"ca_key_file\" and \"ca_passphrase_file\" "
@@ -435,6 +438,7 @@ config_unref(struct config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->audit_log_file);
+	free(c->web_root);
 	for (i = 0; i < c->nauditors; i++)
 		free(c->auditors[i]);
 	free(c->auditors);
@@ -476,6 +480,8 @@ config_default_text(void)
 "  \"audit_log_file\": null,\n"
 "  \"audit_checkpoint_every\": 1000,\n"
 "  \"audit_checkpoint_interval\": \"60s\",\n"
+"  \"//web_root\": \"Directory of the approver web page (index.html, app.js, style.css) served at /; null disables the page.\",\n"
+"  \"web_root\": null,\n"
 "  \"//roles\": \"Who may request what, who approves, for how long. See the README for every field.\",\n"
 "  \"roles\": [\n"
 "    {\"name\": \"demo-ssh\", \"description\": \"example: shell as 'jitdemo' on test hosts\",\n"

@@ -28,6 +28,7 @@ struct config {
 	char		*tls_cert;		/* NULL: no TLS */
 	char		*tls_key;
 	char		*audit_log_file;	/* SIEM JSON lines, or NULL */
+	char		*web_root;		/* approver page files, or NULL */
 	int64_t		 session_ttl;
 	int64_t		 mfa_max_age;
 	int64_t		 cert_ttl;

@@ -24,6 +24,7 @@
 #include "broker/api.h"
 #include "broker/auth.h"
 #include "broker/server.h"
+#include "broker/web.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -67,6 +68,12 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ca/ssh", api_ca_ssh, "ca_ssh", 0 },
 	{ "GET", "/v1/ca/x509", api_ca_x509, "ca_x509", 0 },
 	{ "GET", "/v1/ca/krl", api_ca_krl, "ca_krl", 0 },
+	{ "GET", "/", api_web_static, "web_index", 0 },
+	{ "GET", "/app.js", api_web_static, "web_js", 0 },
+	{ "GET", "/style.css", api_web_static, "web_css", 0 },
+	{ "POST", "/v1/web/login", api_web_login, "web_login", 0 },
+	{ "POST", "/v1/web/logout", api_web_logout, "web_logout", 0 },
+	{ "GET", "/v1/web/session", api_web_session, "web_session", 0 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -238,6 +245,9 @@ http_require_auth(struct http_req *rq)
 		return 0;
 	h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
+	/* The web page's session cookie, with its CSRF check (api_web.c). */
+	if (h == NULL && (r = web_cookie_auth(rq)) <= 0)
+		return r;
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
 		http_error(rq, 401, "unauthorized", "an Authorization: Bearer "
 		    "token is required");

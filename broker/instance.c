@@ -18,6 +18,7 @@
 
 #include "broker/instance.h"
 #include "broker/store.h"
+#include "broker/web.h"
 #include "common/b64.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -341,6 +342,19 @@ instance_create(const char *dir, const char *passphrase_file, char **err)
 		}
 		free(cfgtext);
 		cfgtext = n;
+	}
+	{
+		/* Point web_root at the page files shipped beside jitd. */
+		char *web = web_default_root(), *p, *n = NULL;
+		const char *key = "\"web_root\": null";
+
+		if (web != NULL && (p = strstr(cfgtext, key)) != NULL &&
+		    asprintf(&n, "%.*s\"web_root\": \"%s\"%s",
+		    (int)(p - cfgtext), cfgtext, web, p + strlen(key)) != -1) {
+			free(cfgtext);
+			cfgtext = n;
+		}
+		free(web);
 	}
 	if ((r = join(path, sizeof(path), dir, "jitd.json")) != JIT_OK ||
 	    (r = fileio_write_new(path, cfgtext, strlen(cfgtext), 0600)) !=

@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config clang
 libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
 libsqlite3-dev libcurl4-openssl-dev check
 openssh-server openssh-client openssl sqlite3 curl ca-certificates
-procps psmisc util-linux python3 oathtool"
+procps psmisc util-linux python3 oathtool
+chromium"
 
 missing=""
 for p in $PKGS; do
@@ -16,6 +17,13 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# The web page's browser test drives chromium with playwright-core from
+# npm (installed by the test under build/web-node); it needs node and npm.
+# A node that comes with its own npm (e.g. nodesource) is left alone.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 
 [ -z "$missing" ] && exit 0
 
