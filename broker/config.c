@@ -9,6 +9,7 @@
 
 #include "approvals/policy.h"
 #include "broker/config.h"
+#include "broker/notify.h"
 #include "common/duration.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -185,7 +186,9 @@ static const char *const known_keys[] = {
 	"secrets_file", "tls_cert", "tls_key", "session_ttl", "mfa_max_age",
 	"cert_ttl", "lockout", "auditors", "audit_log_file",
 	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
-	"max_body", "roles", "sweep_interval", NULL
+	"max_body", "roles", "sweep_interval",
+	"notify", "notify_max_attempts", "slack_signing_secret_file",
+	"slack_mfa_asserted", "public_url", NULL
 };
 
 static int
@@ -380,6 +383,8 @@ config_load(const char *path, struct config **out, char **err)
 		    "address", c->listen_host);
 		goto out;
 	}
+	if ((r = notify_config_load(root, c, err)) != JIT_OK)
+		goto out;
 	*out = c;
 	c = NULL;
 	r = JIT_OK;
@@ -439,6 +444,7 @@ config_unref(struct config *c)
 		free(c->auditors[i]);
 	free(c->auditors);
 	policy_free(c->policy);
+	notify_config_free(c->notify);
 	free(c);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -66,6 +67,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ca/ssh", api_ca_ssh, "ca_ssh", 0 },
 	{ "GET", "/v1/ca/x509", api_ca_x509, "ca_x509", 0 },
 	{ "GET", "/v1/ca/krl", api_ca_krl, "ca_krl", 0 },
+	{ "POST", "/v1/hooks/slack", api_hook_slack, "hook_slack", 1 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -433,6 +435,10 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 		return;
 	}
 	rq->route = i + 1;
+	if (rt->form_body) {
+		rq->raw_body = cx->body;
+		rq->raw_len = cx->len;
+	}
 	if (cx->len > 0 && !rt->form_body) {
 		ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -725,10 +731,15 @@ server_http_start(struct server *srv, char **err)
 void
 server_http_stop(struct server *srv)
 {
+	MHD_socket lfd;
+
 	if (srv->mhd == NULL)
 		return;
-	MHD_quiesce_daemon(srv->mhd);
+	/* After quiescing, the listening socket is ours to close. */
+	lfd = MHD_quiesce_daemon(srv->mhd);
 	MHD_stop_daemon(srv->mhd);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	srv->mhd = NULL;
 	if (srv->tls_key_pem != NULL) {
 		sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
