@@ -1,5 +1,5 @@
 /*
- * `jitd user add|list|disable|enable|passwd|reset-otp` and
+ * `jitd user add|list|disable|enable|passwd|reset-otp|link` and
  * `jitd audit verify` (see admin.h).  Every change goes through the store
  * with its audit event, exactly as the daemon's own changes do, so the two
  * can run side by side on one database.
@@ -20,6 +20,7 @@
 #include "broker/instance.h"
 #include "broker/password.h"
 #include "broker/store.h"
+#include "broker/store_outbox.h"
 #include "broker/totp.h"
 #include "common/b64.h"
 #include "common/err.h"
@@ -34,12 +35,14 @@ static const char usage_user[] =
 "       jitd user disable NAME | enable NAME\n"
 "       jitd user passwd NAME [--password-file FILE]\n"
 "       jitd user reset-otp NAME\n"
+"       jitd user link NAME --slack ID   (--slack \"\" unlinks)\n"
 "\n"
 "Manages users in the database named by -c CONFIG (default\n"
 "var/jitd.json), with the daemon running or not.  Passwords come from\n"
 "FILE or are typed twice without echo (at least 12 characters).  add and\n"
 "reset-otp print the TOTP enrolment (otpauth:// URI and base32 secret)\n"
-"once.  disable, passwd and reset-otp end the user's sessions.\n";
+"once.  disable, passwd and reset-otp end the user's sessions.  link maps\n"
+"a chat (Slack) user id to the user for approval buttons.\n";
 
 struct admin {
 	struct config	*cfg;
@@ -165,7 +168,24 @@ valid_groups(const char *csv)
 	return ok;
 }
 
-enum user_op { OP_ADD, OP_DISABLE, OP_ENABLE, OP_PASSWD, OP_RESET_OTP };
+/* A chat user id such as U024BE7LH; "" unlinks. */
+static int
+valid_chat_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n > STORE_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' &&
+		    s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+enum user_op { OP_ADD, OP_DISABLE, OP_ENABLE, OP_PASSWD, OP_RESET_OTP,
+    OP_LINK };
 
 struct user_job {
 	enum user_op		 op;
@@ -175,11 +195,12 @@ struct user_job {
 	int			 set_password;
 	uint8_t			 sealed[STORE_SEALED_MAX];
 	size_t			 sealedlen;
+	char			 slack_id[STORE_NAME_MAX + 1];
 };
 
 static const char *const op_action[] = {
 	"user.add", "user.disable", "user.enable", "user.passwd",
-	"user.reset_otp"
+	"user.reset_otp", "user.link"
 };
 
 static int
@@ -216,15 +237,29 @@ user_tx(struct store_tx *tx, void *arg)
 			u.totp_sealed_len = j->sealedlen;
 			u.last_totp_step = 0;
 			break;
+		case OP_LINK: {
+			struct store_user other;
+
+			/* One chat id maps to one user. */
+			r = store_tx_user_get_by_slack(tx, j->slack_id, &other);
+			if (r == JIT_OK && other.id != u.id)
+				return JIT_ERR_EXISTS;
+			if (r != JIT_OK && r != JIT_ERR_NOT_FOUND)
+				return r;
+			snprintf(u.slack_id, sizeof(u.slack_id), "%s",
+			    j->slack_id);
+			break;
+		}
 		default:
 			return JIT_ERR_INTERNAL;
 		}
 		if ((r = store_tx_user_update(tx, &u)) != JIT_OK)
 			return r;
-		if (j->op != OP_ENABLE &&
+		if (j->op != OP_ENABLE && j->op != OP_LINK &&
 		    (r = store_tx_sessions_revoke_user(tx, u.id)) != JIT_OK)
 			return r;
-		d = json_object();
+		d = j->op == OP_LINK ? json_pack("{s:s}", "slack_id",
+		    j->slack_id) : json_object();
 	}
 	if (d == NULL)
 		return JIT_ERR_ALLOC;
@@ -282,12 +317,13 @@ admin_user_main(const char *cfgpath, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "groups", required_argument, NULL, 'g' },
 		{ "password-file", required_argument, NULL, 'p' },
+		{ "slack", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct user_job *j = NULL;
 	struct admin a;
-	const char *sub, *groups = "", *pwfile = NULL;
+	const char *sub, *groups = "", *pwfile = NULL, *slack = NULL;
 	char *pw = NULL;
 	int64_t now;
 	int c, r, rc = 1, opened = 0;
@@ -304,6 +340,7 @@ admin_user_main(const char *cfgpath, int argc, char **argv)
 		switch (c) {
 		case 'g': groups = optarg; break;
 		case 'p': pwfile = optarg; break;
+		case 's': slack = optarg; break;
 		case 'h':
 			fputs(usage_user, stdout);
 			return 0;
@@ -345,6 +382,8 @@ admin_user_main(const char *cfgpath, int argc, char **argv)
 		j->op = OP_PASSWD;
 	else if (strcmp(sub, "reset-otp") == 0)
 		j->op = OP_RESET_OTP;
+	else if (strcmp(sub, "link") == 0)
+		j->op = OP_LINK;
 	else {
 		fprintf(stderr, "jitd: unknown user command \"%s\"\n", sub);
 		fputs(usage_user, stderr);
@@ -359,6 +398,17 @@ admin_user_main(const char *cfgpath, int argc, char **argv)
 		goto out;
 	}
 	snprintf(j->u.name, sizeof(j->u.name), "%s", argv[optind]);
+	if ((j->op == OP_LINK) != (slack != NULL) || (slack != NULL &&
+	    !valid_chat_id(slack))) {
+		fprintf(stderr, "jitd: %s\n", slack == NULL ? "link needs "
+		    "--slack ID" : j->op != OP_LINK ? "--slack goes with link" :
+		    "invalid --slack ID (1-64 of A-Z, a-z, 0-9, '_', '-'; "
+		    "\"\" unlinks)");
+		rc = 2;
+		goto out;
+	}
+	if (slack != NULL)
+		snprintf(j->slack_id, sizeof(j->slack_id), "%s", slack);
 	if (!valid_groups(groups)) {
 		fprintf(stderr, "jitd: invalid --groups \"%s\"\n", groups);
 		rc = 2;

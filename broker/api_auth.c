@@ -9,6 +9,7 @@
 
 #include "broker/api.h"
 #include "broker/auth.h"
+#include "broker/notify.h"
 #include "broker/password.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -33,7 +34,7 @@ api_metrics(struct http_req *rq)
 {
 	struct store_request_filter f;
 	struct MHD_Response *resp;
-	char *text, extra[256];
+	char *text, extra[1280];
 	long open_reviews = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -46,6 +47,8 @@ api_metrics(struct http_req *rq)
 	    "Break-glass grants whose review is open.\n# TYPE "
 	    "jitd_breakglass_unreviewed gauge\njitd_breakglass_unreviewed "
 	    "%ld\n", open_reviews);
+	notify_metrics(rq->srv, extra + strlen(extra), sizeof(extra) -
+	    strlen(extra));
 	if ((text = metrics_render(&rq->srv->metrics, http_route_name,
 	    extra)) == NULL) {
 		http_error_code(rq, JIT_ERR_ALLOC);

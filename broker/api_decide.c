@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "broker/api.h"
+#include "broker/notify.h"
 #include "broker/requests.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -19,20 +20,6 @@
 static const char *const event_action[WF_NEVENTS] = {
 	"request.approve", "request.deny", "request.cancel", "request.revoke",
 	"request.expire", "cert.issue", "request.extend"
-};
-
-struct decide_job {
-	const struct config	*cfg;
-	enum wf_event		 ev;
-	int64_t			 id;
-	const char		*user;
-	const char		*groups;
-	const char		*comment;
-	const char		*ip;
-	/* Outcome. */
-	int			 refused;	/* JIT_ERR_* when refused */
-	const char		*why;
-	int			 not_found;
 };
 
 static int
@@ -80,10 +67,36 @@ apply_extension(struct store_tx *tx, const struct store_request *ext,
 	    "grant_end", (json_int_t)parent.grant_end));
 }
 
-static int
-decide_tx(struct store_tx *tx, void *arg)
+/* Where a decision came from, for the audit event (chat callbacks). */
+static json_t *
+with_via(json_t *d, const char *via)
+{
+	if (d != NULL && via != NULL)
+		json_object_set_new(d, "via", json_string(via));
+	return d;
+}
+
+/* The notification event of a transition, or NULL. */
+static const char *
+notify_event(enum wf_state st)
+{
+	switch (st) {
+	case WF_APPROVED:
+		return "request.approved";
+	case WF_DENIED:
+		return "request.denied";
+	case WF_REVOKED:
+		return "request.revoked";
+	default:
+		return NULL;
+	}
+}
+
+int
+req_decide_tx(struct store_tx *tx, void *arg)
 {
 	struct decide_job *j = arg;
+	const char *nev;
 	const struct policy_role *role;
 	struct store_request r;
 	struct wf_request f;
@@ -133,8 +146,8 @@ decide_tx(struct store_tx *tx, void *arg)
 		j->refused = res.err;
 		j->why = res.why;
 		return audit(tx, j->user, event_action[j->ev], r.id, "refused",
-		    json_pack("{s:s,s:s,s:s}", "why", res.why, "state",
-		    r.state, "ip", j->ip));
+		    with_via(json_pack("{s:s,s:s,s:s}", "why", res.why, "state",
+		    r.state, "ip", j->ip), j->via));
 	}
 	if (res.counts_vote) {
 		if ((rc = store_tx_vote_insert(tx, r.id, j->user,
@@ -159,11 +172,16 @@ decide_tx(struct store_tx *tx, void *arg)
 	}
 	if ((rc = store_tx_request_update(tx, &r)) != JIT_OK)
 		return rc;
+	if (res.transition && (nev = notify_event(res.new_state)) != NULL &&
+	    (rc = notify_tx(tx, j->cfg, nev, &r, j->user)) != JIT_OK)
+		return rc;
+	j->state_after = wf_state_parse(r.state);
 	return audit(tx, j->user, event_action[j->ev], r.id, "ok",
-	    json_pack("{s:s,s:s,s:i,s:i,s:b,s:s}", "comment",
+	    with_via(json_pack("{s:s,s:s,s:i,s:i,s:b,s:s}", "comment",
 	    j->comment != NULL ? j->comment : "", "state", r.state,
 	    "approvals", r.approvals, "approvals_required",
-	    r.approvals_required, "transition", res.transition, "ip", j->ip));
+	    r.approvals_required, "transition", res.transition, "ip", j->ip),
+	    j->via));
 }
 
 static void
@@ -191,7 +209,7 @@ decide(struct http_req *rq, enum wf_event ev, int need_mfa)
 		http_error(rq, 404, "not_found", "no such request");
 		return;
 	}
-	rc = store_write(rq->srv->store, decide_tx, &j);
+	rc = store_write(rq->srv->store, req_decide_tx, &j);
 	if (j.not_found) {
 		http_error(rq, 404, "not_found", "no such request");
 		return;
@@ -408,7 +426,6 @@ req_sweep_tx(struct store_tx *tx, void *arg)
 	size_t n = 0, i;
 	int rc;
 
-	(void)arg;
 	if ((rc = store_tx_requests_due(tx, now, SWEEP_BATCH, ids, &n)) !=
 	    JIT_OK)
 		return rc;
@@ -428,7 +445,9 @@ req_sweep_tx(struct store_tx *tx, void *arg)
 		if ((rc = store_tx_request_update(tx, &r)) != JIT_OK ||
 		    (rc = audit(tx, "jitd", "request.expire", r.id, "ok",
 		    json_pack("{s:s}", "was", f.state == WF_PENDING ?
-		    "pending" : "approved"))) != JIT_OK)
+		    "pending" : "approved"))) != JIT_OK ||
+		    (rc = notify_tx(tx, arg, "request.expired", &r, "jitd")) !=
+		    JIT_OK)
 			return rc;
 	}
 	return JIT_OK;

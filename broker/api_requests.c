@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "broker/api.h"
+#include "broker/notify.h"
 #include "common/audit_chain.h"
 #include "broker/requests.h"
 #include "common/clock.h"
@@ -317,6 +318,10 @@ create_tx(struct store_tx *tx, void *arg)
 	    "breakglass.use", r->id, "break_glass", json_pack("{s:s,s:s,s:I}",
 	    "role", r->role, "reason", r->reason, "grant_end",
 	    (json_int_t)r->grant_end))) != JIT_OK)
+		return rc;
+	if ((rc = notify_tx(tx, j->cfg, "request.created", r, j->user)) !=
+	    JIT_OK || (r->break_glass && (rc = notify_tx(tx, j->cfg,
+	    "breakglass.used", r, j->user)) != JIT_OK))
 		return rc;
 	if (r->extends > 0) {
 		/* An auto-approved extension moves the grant at once. */

@@ -9,6 +9,7 @@
 
 #include "approvals/policy.h"
 #include "broker/config.h"
+#include "broker/notify.h"
 #include "common/duration.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -186,7 +187,9 @@ static const char *const known_keys[] = {
 	"cert_ttl", "lockout", "auditors", "audit_log_file",
 	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
 	"max_body", "roles", "sweep_interval",
-	"web_root", NULL
+	"web_root",
+	"notify", "notify_max_attempts", "slack_signing_secret_file",
+	"slack_mfa_asserted", "public_url", NULL
 };
 
 static int
@@ -383,6 +386,8 @@ config_load(const char *path, struct config **out, char **err)
 		    "address", c->listen_host);
 		goto out;
 	}
+	if ((r = notify_config_load(root, c, err)) != JIT_OK)
+		goto out;
 	*out = c;
 	c = NULL;
 	r = JIT_OK;
@@ -443,6 +448,7 @@ config_unref(struct config *c)
 		free(c->auditors[i]);
 	free(c->auditors);
 	policy_free(c->policy);
+	notify_config_free(c->notify);
 	free(c);
 }
 

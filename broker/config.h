@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct policy;
+struct notify_config;
 
 struct config {
 	char		*path;
@@ -42,6 +43,7 @@ struct config {
 	size_t		 max_body;
 	struct policy	*policy;		/* the roles, validated */
 	int64_t		 sweep_interval;	/* expiry sweeper period */
+	struct notify_config *notify;		/* notify_config.c */
 	int		 refs;
 };
 

@@ -74,6 +74,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/web/login", api_web_login, "web_login", 0 },
 	{ "POST", "/v1/web/logout", api_web_logout, "web_logout", 0 },
 	{ "GET", "/v1/web/session", api_web_session, "web_session", 0 },
+	{ "POST", "/v1/hooks/slack", api_hook_slack, "hook_slack", 1 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -444,6 +445,10 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 		return;
 	}
 	rq->route = i + 1;
+	if (rt->form_body) {
+		rq->raw_body = cx->body;
+		rq->raw_len = cx->len;
+	}
 	if (cx->len > 0 && !rt->form_body) {
 		ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -739,11 +744,13 @@ server_http_start(struct server *srv, char **err)
 void
 server_http_stop(struct server *srv)
 {
+	MHD_socket lfd;
 	int i;
 
 	if (srv->mhd == NULL)
 		return;
-	MHD_quiesce_daemon(srv->mhd);
+	/* After quiescing, the listening socket is ours to close. */
+	lfd = MHD_quiesce_daemon(srv->mhd);
 	/*
 	 * Requests waiting for a commit are resumed by the writer, which is
 	 * still running: let them finish (libmicrohttpd must not be stopped
@@ -753,6 +760,8 @@ server_http_stop(struct server *srv)
 	    __ATOMIC_SEQ_CST) > 0; i++)
 		usleep(100000);
 	MHD_stop_daemon(srv->mhd);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	srv->mhd = NULL;
 	if (srv->tls_key_pem != NULL) {
 		sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));

@@ -28,7 +28,7 @@ static const char usage[] =
 "  init DIR [--passphrase-file F]   create an instance in DIR\n"
 "  serve [--listen ADDR:PORT]       run the HTTP API (SIGHUP reloads,\n"
 "                                   SIGTERM drains and stops)\n"
-"  user add|list|disable|enable|passwd|reset-otp ...\n"
+"  user add|list|disable|enable|passwd|reset-otp|link ...\n"
 "  audit verify [--export FILE] [--key AUDIT.pub]\n"
 "\n"
 "-c CONFIG names the configuration file (default " DEFAULT_CONFIG ").\n"

@@ -33,7 +33,34 @@ int req_visible(const struct config *cfg, const struct store_request *r,
 /* Parses a positive request id from a path parameter; 0 if invalid. */
 int64_t req_parse_id(const char *s);
 
-/* The expiry sweeper's job: expires what time has ended, with audit. */
+/*
+ * The expiry sweeper's job: expires what time has ended, with audit and
+ * notifications.  arg is the config (const struct config *) or NULL.
+ */
 int req_sweep_tx(struct store_tx *tx, void *arg);
+
+/*
+ * One decision (approve, deny, cancel, revoke) on a request, as a store
+ * job: re-reads the request and the actor's vote, runs the workflow,
+ * writes the vote, the new state, the notifications and the audit event
+ * (or only the refusal's audit event).  Shared by the API and the chat
+ * callback.
+ */
+struct decide_job {
+	const struct config	*cfg;
+	enum wf_event		 ev;
+	int64_t			 id;
+	const char		*user;
+	const char		*groups;
+	const char		*comment;
+	const char		*ip;
+	const char		*via;		/* NULL, or "slack" */
+	/* Outcome. */
+	int			 refused;	/* JIT_ERR_* when refused */
+	const char		*why;
+	int			 not_found;
+	int			 state_after;	/* wf_state when not refused */
+};
+int req_decide_tx(struct store_tx *tx, void *arg);
 
 #endif

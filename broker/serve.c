@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "common/audit_chain.h"
+#include "broker/notify.h"
 #include "broker/requests.h"
 #include "broker/serve.h"
 #include "broker/server.h"
@@ -145,8 +146,10 @@ sweeper_main(void *arg)
 		if (srv->stopping)
 			break;
 		pthread_mutex_unlock(&srv->sweep_mu);
-		if (store_write(srv->store, req_sweep_tx, NULL) != JIT_OK)
+		cfg = server_config(srv);
+		if (store_write(srv->store, req_sweep_tx, cfg) != JIT_OK)
 			logline("expiry sweep failed; retrying later");
+		config_unref(cfg);
 		pthread_mutex_lock(&srv->sweep_mu);
 	}
 	pthread_mutex_unlock(&srv->sweep_mu);
@@ -172,6 +175,7 @@ server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	sweeper_stop(srv);
+	notify_worker_stop(srv);
 	server_http_stop(srv);
 	store_close(srv->store);	/* writes the final checkpoint */
 	if (srv->audit_log != NULL)
@@ -249,6 +253,8 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 		goto fail;
 	}
 	srv->sweeper_started = 1;
+	if ((r = notify_worker_start(srv)) != JIT_OK)
+		goto fail;
 	logline("jitd listening on %s%s (pid %d)",
 	    srv->cfg->tls_cert != NULL ? "https://" : "http://", addr,
 	    (int)getpid());
@@ -271,6 +277,7 @@ serve_close(struct server *srv)
 	if (srv == NULL)
 		return;
 	sweeper_stop(srv);
+	notify_worker_stop(srv);
 	server_http_stop(srv);
 	(void)audit_lifecycle(srv, "server.stop", "ok", srv->listen_desc);
 	server_free(srv);

@@ -42,6 +42,7 @@ struct server {
 	int			 stopping;
 	pthread_mutex_t		 sweep_mu;
 	pthread_cond_t		 sweep_cv;
+	struct notify_worker	*notifier;	/* notify_worker.c */
 };
 
 /* The authenticated caller of a request, when it sent a valid token. */
@@ -60,6 +61,8 @@ struct http_req {
 	int			 nparams;
 	int			 route;		/* index, for metrics */
 	json_t			*body;		/* parsed JSON object or NULL */
+	const char		*raw_body;	/* form_body routes: the bytes */
+	size_t			 raw_len;
 	char			 client_ip[64];
 	int			 authed;
 	struct auth_ctx		 auth;

@@ -11,7 +11,7 @@
 #include "common/audit_chain.h"
 #include "broker/store.h"
 
-#define STMT_CACHE	48
+#define STMT_CACHE	128
 
 /* One sqlite connection with its cache of prepared statements. */
 struct conn {
