@@ -32,6 +32,8 @@ void api_x509_cert(struct http_req *rq);
 void api_ca_ssh(struct http_req *rq);
 void api_ca_x509(struct http_req *rq);
 void api_ca_krl(struct http_req *rq);
+void api_login_oidc(struct http_req *rq);
+void api_login_oidc_providers(struct http_req *rq);
 
 /* Route names for metrics, NULL past the end. */
 const char *http_route_name(int i);

@@ -9,6 +9,7 @@
 
 #include "approvals/policy.h"
 #include "broker/config.h"
+#include "broker/oidc_config.h"
 #include "common/duration.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -185,7 +186,7 @@ static const char *const known_keys[] = {
 	"secrets_file", "tls_cert", "tls_key", "session_ttl", "mfa_max_age",
 	"cert_ttl", "lockout", "auditors", "audit_log_file",
 	"audit_checkpoint_every", "audit_checkpoint_interval", "threads",
-	"max_body", "roles", "sweep_interval", NULL
+	"max_body", "roles", "sweep_interval", "oidc", NULL
 };
 
 static int
@@ -374,6 +375,9 @@ config_load(const char *path, struct config **out, char **err)
 			goto out;
 		}
 	}
+	if (oidc_config_load(json_object_get(root, "oidc"), path, &c->oidc,
+	    err) != JIT_OK)
+		goto out;
 	if (!c->listen_loopback && c->tls_cert == NULL) {
 		fail(err, path, "refusing to listen on %s without TLS: set "
 		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
@@ -439,6 +443,7 @@ config_unref(struct config *c)
 		free(c->auditors[i]);
 	free(c->auditors);
 	policy_free(c->policy);
+	oidc_config_free(c->oidc);
 	free(c);
 }
 

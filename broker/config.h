@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct policy;
+struct oidc_config;
 
 struct config {
 	char		*path;
@@ -41,6 +42,7 @@ struct config {
 	size_t		 max_body;
 	struct policy	*policy;		/* the roles, validated */
 	int64_t		 sweep_interval;	/* expiry sweeper period */
+	struct oidc_config *oidc;		/* identity providers, or NULL */
 	int		 refs;
 };
 

@@ -66,6 +66,9 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ca/ssh", api_ca_ssh, "ca_ssh", 0 },
 	{ "GET", "/v1/ca/x509", api_ca_x509, "ca_x509", 0 },
 	{ "GET", "/v1/ca/krl", api_ca_krl, "ca_krl", 0 },
+	{ "POST", "/v1/login/oidc", api_login_oidc, "login_oidc", 0 },
+	{ "GET", "/v1/login/oidc/providers", api_login_oidc_providers,
+	    "login_oidc_providers", 0 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
