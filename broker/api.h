@@ -38,6 +38,8 @@ void api_web_login(struct http_req *rq);
 void api_web_logout(struct http_req *rq);
 void api_web_session(struct http_req *rq);
 void api_hook_slack(struct http_req *rq);
+void api_login_oidc(struct http_req *rq);
+void api_login_oidc_providers(struct http_req *rq);
 
 /* Route names for metrics, NULL past the end. */
 const char *http_route_name(int i);

@@ -110,6 +110,12 @@ api_mfa(struct http_req *rq)
 	    http_body_string(rq, "otp", 1, AUTH_OTP_MAX, &otp) != 0)
 		return;
 	r = auth_step_up(rq->srv, rq->cfg, &rq->auth, otp, rq->client_ip);
+	if (r == JIT_ERR_POLICY) {
+		http_error(rq, 401, "unauthorized", "this account has no "
+		    "one-time code: log in again with your identity provider "
+		    "(jit login --oidc)");
+		return;
+	}
 	if (r == JIT_ERR_AUTH) {
 		http_error(rq, 401, "unauthorized", "the code is wrong, "
 		    "expired or already used, or the account is locked");

@@ -93,7 +93,6 @@ login_tx(struct store_tx *tx, void *arg)
 {
 	struct login_job *j = arg;
 	struct store_user u;
-	struct store_session ss;
 	int64_t now = store_tx_now(tx);
 	int r;
 
@@ -137,18 +136,68 @@ login_tx(struct store_tx *tx, void *arg)
 	u.last_totp_step = j->step;
 	if ((r = store_tx_user_update(tx, &u)) != JIT_OK)
 		return r;
+	if ((r = auth_tx_session_open(tx, j->cfg, &u, j->token_hash,
+	    "pwd,otp", now, "login", j->ip, NULL, &j->expires_at)) != JIT_OK)
+		return r;
+	j->ok = 1;
+	return JIT_OK;
+}
+
+int
+auth_tx_session_open(struct store_tx *tx, const struct config *cfg,
+    const struct store_user *u, const uint8_t hash[32], const char *methods,
+    int64_t auth_time, const char *action, const char *ip, json_t *extra,
+    int64_t *expires_at)
+{
+	struct store_session ss;
+	int64_t now = store_tx_now(tx);
+	json_t *d;
+	int r;
+
+	if (strlen(methods) >= sizeof(ss.methods))
+		return JIT_ERR_LIMIT;
 	memset(&ss, 0, sizeof(ss));
-	memcpy(ss.token_hash, j->token_hash, 32);
-	ss.user_id = u.id;
-	strcpy(ss.methods, "pwd,otp");
-	ss.auth_time = now;
+	memcpy(ss.token_hash, hash, 32);
+	ss.user_id = u->id;
+	memcpy(ss.methods, methods, strlen(methods) + 1);
+	ss.auth_time = auth_time;
 	ss.created_at = now;
-	ss.expires_at = now + j->cfg->session_ttl;
+	ss.expires_at = now + cfg->session_ttl;
 	if ((r = store_tx_session_insert(tx, &ss)) != JIT_OK)
 		return r;
-	j->expires_at = ss.expires_at;
-	j->ok = 1;
-	return audit_login(tx, j->name, "login", "ok", "ok", j->ip);
+	if ((d = json_pack("{s:s,s:s}", "ip", ip, "reason", "ok")) == NULL ||
+	    (extra != NULL && json_object_update(d, extra) != 0)) {
+		json_decref(d);
+		return JIT_ERR_ALLOC;
+	}
+	r = store_tx_audit(tx, u->name, action, u->name, "ok", d);
+	json_decref(d);
+	if (r == JIT_OK)
+		*expires_at = ss.expires_at;
+	return r;
+}
+
+int
+auth_token_new(char token[AUTH_TOKEN_LEN + 1], uint8_t hash[32])
+{
+	uint8_t raw[32];
+	char *tok;
+
+	randombytes_buf(raw, sizeof(raw));
+	crypto_hash_sha256(hash, raw, sizeof(raw));
+	tok = b64_encode(raw, sizeof(raw), B64_URL);
+	sodium_memzero(raw, sizeof(raw));
+	if (tok == NULL)
+		return JIT_ERR_ALLOC;
+	if (strlen(tok) != AUTH_TOKEN_LEN) {
+		sodium_memzero(tok, strlen(tok));
+		free(tok);
+		return JIT_ERR_INTERNAL;
+	}
+	memcpy(token, tok, AUTH_TOKEN_LEN + 1);
+	sodium_memzero(tok, AUTH_TOKEN_LEN);
+	free(tok);
+	return JIT_OK;
 }
 
 /* Checks otp against the user's sealed TOTP secret at time now. */
@@ -188,8 +237,7 @@ auth_login(struct server *srv, const struct config *cfg, const char *name,
 {
 	struct login_job j;
 	struct store_user u;
-	uint8_t raw[32];
-	char *tok = NULL;
+	char tok[AUTH_TOKEN_LEN + 1] = "";
 	int r, found;
 
 	memset(out, 0, sizeof(*out));
@@ -218,15 +266,8 @@ auth_login(struct server *srv, const struct config *cfg, const char *name,
 	if (found && u.disabled && j.v == V_OK)
 		j.v = V_DISABLED;
 	sodium_memzero(&u, sizeof(u));
-	if (j.v == V_OK) {
-		randombytes_buf(raw, sizeof(raw));
-		crypto_hash_sha256(j.token_hash, raw, sizeof(raw));
-		if ((tok = b64_encode(raw, sizeof(raw), B64_URL)) == NULL) {
-			sodium_memzero(raw, sizeof(raw));
-			return JIT_ERR_ALLOC;
-		}
-		sodium_memzero(raw, sizeof(raw));
-	}
+	if (j.v == V_OK && (r = auth_token_new(tok, j.token_hash)) != JIT_OK)
+		return r;
 	r = store_write(srv->store, login_tx, &j);
 	if (r == JIT_OK && j.ok) {
 		metrics_inc(&srv->metrics, M_LOGIN_OK);
@@ -239,10 +280,7 @@ auth_login(struct server *srv, const struct config *cfg, const char *name,
 			metrics_inc(&srv->metrics, M_LOCKOUTS);
 		r = JIT_ERR_AUTH;
 	}
-	if (tok != NULL) {
-		sodium_memzero(tok, strlen(tok));
-		free(tok);
-	}
+	sodium_memzero(tok, sizeof(tok));
 	sodium_memzero(&j, sizeof(j));
 	return r;
 }
@@ -270,10 +308,29 @@ auth_check_token(struct server *srv, const struct config *cfg,
 	return JIT_OK;
 }
 
+/* 1 if the comma-separated methods contain m. */
+static int
+has_method(const char *methods, const char *m)
+{
+	size_t n = strlen(m);
+	const char *p;
+
+	for (p = methods; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == methods || p[-1] == ',') && (p[n] == '\0' ||
+		    p[n] == ','))
+			return 1;
+	return 0;
+}
+
+/*
+ * A password + TOTP session ("otp") or an identity provider's MFA
+ * ("mfa", from a federated login) counts, while auth_time is recent.
+ */
 int
 auth_mfa_fresh(const struct config *cfg, const struct auth_ctx *ctx)
 {
-	return strstr(ctx->sess.methods, "otp") != NULL &&
+	return (has_method(ctx->sess.methods, "otp") ||
+	    has_method(ctx->sess.methods, "mfa")) &&
 	    jit_now() - ctx->sess.auth_time <= cfg->mfa_max_age &&
 	    ctx->sess.auth_time <= jit_now() + 60;
 }
@@ -338,6 +395,21 @@ stepup_tx(struct store_tx *tx, void *arg)
 	return audit_login(tx, name, "mfa.stepup", "ok", "ok", j->ip);
 }
 
+struct no_otp_job {
+	const char	*name;
+	const char	*ip;
+};
+
+static int
+no_otp_tx(struct store_tx *tx, void *arg)
+{
+	struct no_otp_job *j = arg;
+
+	return audit_login(tx, j->name, "mfa.stepup", "failed",
+	    "no TOTP enrolled (federated user: log in again with the "
+	    "identity provider)", j->ip);
+}
+
 int
 auth_step_up(struct server *srv, const struct config *cfg,
     struct auth_ctx *ctx, const char *otp, const char *ip)
@@ -345,6 +417,14 @@ auth_step_up(struct server *srv, const struct config *cfg,
 	struct stepup_job j;
 	int r;
 
+	if (ctx->user.totp_sealed_len == 0) {
+		/* Federated users step up at their identity provider. */
+		struct no_otp_job nj = { ctx->user.name, ip };
+
+		if ((r = store_write(srv->store, no_otp_tx, &nj)) != JIT_OK)
+			return r;
+		return JIT_ERR_POLICY;
+	}
 	memset(&j, 0, sizeof(j));
 	j.cfg = cfg;
 	j.ctx = ctx;

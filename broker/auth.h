@@ -37,7 +37,10 @@ int auth_check_token(struct server *srv, const struct config *cfg,
 /* 1 if the session's last MFA is within cfg->mfa_max_age. */
 int auth_mfa_fresh(const struct config *cfg, const struct auth_ctx *ctx);
 
-/* Step-up: a fresh TOTP code refreshes auth_time. */
+/*
+ * Step-up: a fresh TOTP code refreshes auth_time.  JIT_ERR_POLICY (audited)
+ * for a user without TOTP (federated): they log in again at their IdP.
+ */
 int auth_step_up(struct server *srv, const struct config *cfg,
     struct auth_ctx *ctx, const char *otp, const char *ip)
     __attribute__((warn_unused_result));
@@ -45,6 +48,25 @@ int auth_step_up(struct server *srv, const struct config *cfg,
 /* Revokes the session. */
 int auth_logout(struct server *srv, struct auth_ctx *ctx, const char *ip)
     __attribute__((warn_unused_result));
+
+/*
+ * A new session token: 32 random bytes as base64url in token (shown once)
+ * and their SHA-256 in hash (what the store keeps).
+ */
+int auth_token_new(char token[AUTH_TOKEN_LEN + 1], uint8_t hash[32])
+    __attribute__((warn_unused_result));
+
+/*
+ * Inside a store job: inserts the session of user u (token hash, methods
+ * such as "pwd,otp", auth_time, expiring session_ttl from now) with its
+ * audit event (action, outcome "ok", details {ip, reason: "ok"} plus the
+ * members of extra, which may be NULL).  Sets *expires_at.  Every login
+ * method opens its sessions through this one function.
+ */
+int auth_tx_session_open(struct store_tx *tx, const struct config *cfg,
+    const struct store_user *u, const uint8_t hash[32], const char *methods,
+    int64_t auth_time, const char *action, const char *ip, json_t *extra,
+    int64_t *expires_at) __attribute__((warn_unused_result));
 
 /* SHA-256 of a token's 32 bytes; JIT_ERR_AUTH if it is not a token. */
 int auth_token_hash(const char *token, uint8_t hash[32])

@@ -10,6 +10,7 @@
 #include "approvals/policy.h"
 #include "broker/config.h"
 #include "broker/notify.h"
+#include "broker/oidc_config.h"
 #include "common/duration.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -189,7 +190,7 @@ static const char *const known_keys[] = {
 	"max_body", "roles", "sweep_interval",
 	"web_root",
 	"notify", "notify_max_attempts", "slack_signing_secret_file",
-	"slack_mfa_asserted", "public_url", NULL
+	"slack_mfa_asserted", "public_url", "oidc", NULL
 };
 
 static int
@@ -380,6 +381,9 @@ config_load(const char *path, struct config **out, char **err)
 			goto out;
 		}
 	}
+	if (oidc_config_load(json_object_get(root, "oidc"), path, &c->oidc,
+	    err) != JIT_OK)
+		goto out;
 	if (!c->listen_loopback && c->tls_cert == NULL) {
 		fail(err, path, "refusing to listen on %s without TLS: set "
 		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
@@ -449,6 +453,7 @@ config_unref(struct config *c)
 	free(c->auditors);
 	policy_free(c->policy);
 	notify_config_free(c->notify);
+	oidc_config_free(c->oidc);
 	free(c);
 }
 

@@ -15,6 +15,7 @@
 
 struct policy;
 struct notify_config;
+struct oidc_config;
 
 struct config {
 	char		*path;
@@ -44,6 +45,7 @@ struct config {
 	struct policy	*policy;		/* the roles, validated */
 	int64_t		 sweep_interval;	/* expiry sweeper period */
 	struct notify_config *notify;		/* notify_config.c */
+	struct oidc_config *oidc;		/* identity providers, or NULL */
 	int		 refs;
 };
 

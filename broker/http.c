@@ -75,6 +75,9 @@ static const struct route routes[] = {
 	{ "POST", "/v1/web/logout", api_web_logout, "web_logout", 0 },
 	{ "GET", "/v1/web/session", api_web_session, "web_session", 0 },
 	{ "POST", "/v1/hooks/slack", api_hook_slack, "hook_slack", 1 },
+	{ "POST", "/v1/login/oidc", api_login_oidc, "login_oidc", 0 },
+	{ "GET", "/v1/login/oidc/providers", api_login_oidc_providers,
+	    "login_oidc_providers", 0 },
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 

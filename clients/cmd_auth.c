@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clients/cli.h"
+#include "clients/cmd_oidc.h"
 #include "clients/commands.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -15,11 +16,16 @@
 static const char usage_login[] =
 "usage: jit login [--url URL] [--user NAME] [--password-file FILE]\n"
 "                 [--otp CODE] [--ca-file CA.pem]\n"
+"       jit login --oidc [--provider NAME] [--ca-file CA.pem]\n"
+"       jit login --id-token-file FILE [--ca-file CA.pem]\n"
 "\n"
 "Logs in with a password and a one-time code (both typed without echo,\n"
 "or from --password-file and --otp for scripts) and keeps the session\n"
 "token in $JIT_HOME (else ~/.config/jit), readable only by you.  With an\n"
-"https URL, --ca-file pins the broker's CA for this and later commands.\n";
+"https URL, --ca-file pins the broker's CA for this and later commands.\n"
+"--oidc logs in at the company identity provider instead (device login:\n"
+"open the URL shown and enter the code); --id-token-file sends an OpenID\n"
+"Connect ID token obtained elsewhere (CI, a workload identity).\n";
 
 int
 cmd_login(struct cli *c, int argc, char **argv)
@@ -29,9 +35,14 @@ cmd_login(struct cli *c, int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "ca-file", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "oidc", no_argument, NULL, 'O' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "id-token-file", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pwfile = NULL, *cafile = NULL;
+	const char *pwfile = NULL, *cafile = NULL, *provider = NULL;
+	const char *idfile = NULL;
+	int oidc = 0;
 	char *user = NULL, *pw = NULL, *otp = NULL, *caout = NULL;
 	json_t *body = NULL, *ans = NULL;
 	uint8_t *ca = NULL;
@@ -55,12 +66,23 @@ cmd_login(struct cli *c, int argc, char **argv)
 		case 'h':
 			fputs(usage_login, stdout);
 			return 0;
+		case 'O':
+			oidc = 1;
+			break;
+		case 'P':
+			provider = optarg;
+			break;
+		case 'I':
+			idfile = optarg;
+			break;
 		default:
 			fputs(usage_login, stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (oidc && idfile != NULL) ||
+	    (provider != NULL && !oidc) || ((oidc || idfile != NULL) &&
+	    (user != NULL || pwfile != NULL))) {
 		fputs(usage_login, stderr);
 		free(user);
 		return CLI_EXIT_USAGE;
@@ -78,6 +100,11 @@ cmd_login(struct cli *c, int argc, char **argv)
 		free(c->ca_file);
 		c->ca_file = caout;
 		caout = NULL;
+	}
+	if (oidc || idfile != NULL) {
+		rc = oidc ? cli_login_oidc(c, provider) :
+		    cli_login_id_token_file(c, idfile);
+		goto out;
 	}
 	if (user == NULL && c->user != NULL)
 		user = strdup(c->user);
