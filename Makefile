@@ -122,4 +122,37 @@ fmt:
 clean:
 	rm -rf build bin
 
+# Install: `make install [DESTDIR=/tmp/stage] [PREFIX=/usr/local]`.  Programs
+# from the release build, man pages, the approver web page (where jitd init
+# finds it: PREFIX/share/jitd/web), the systemd units (PREFIX substituted)
+# and the documentation.  No root needed when DESTDIR is set.
+PREFIX	?= /usr/local
+BINDIR	 = $(PREFIX)/bin
+MANDIR	 = $(PREFIX)/share/man
+WEBDIR	 = $(PREFIX)/share/jitd/web
+DOCDIR	 = $(PREFIX)/share/doc/jitd
+UNITDIR	?= /lib/systemd/system
+INSTALL	?= install
+UNITS	 = $(wildcard contrib/systemd/*.service contrib/systemd/*.timer)
+WEB_FILES = $(filter-out %~,$(wildcard clients/web/*))
+
+.PHONY: install
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(WEBDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0755 $(PROG_BINS) $(DESTDIR)$(BINDIR)
+	for m in $(wildcard man/*.[18]); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); \
+		sed 's|@PREFIX@|$(PREFIX)|g' $$m > $$d.tmp && chmod 0644 $$d.tmp && \
+		mv -f $$d.tmp $$d || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(WEB_FILES) $(DESTDIR)$(WEBDIR)
+	$(INSTALL) -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)
+	for u in $(UNITS); do \
+		sed 's|@PREFIX@|$(PREFIX)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp && \
+		mv -f $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -9,7 +9,8 @@ libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
 libsqlite3-dev libcurl4-openssl-dev check
 openssh-server openssh-client openssl sqlite3 curl ca-certificates
 procps psmisc util-linux python3 oathtool
-chromium"
+chromium
+groff-base systemd"
 
 missing=""
 for p in $PKGS; do
