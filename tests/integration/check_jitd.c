@@ -88,6 +88,18 @@ start(void)
 	pid = tu_spawn(argv, NULL, logpath);
 	ck_assert_msg(tu_wait_port(port, 30) == 0, "jitd did not start: %s",
 	    tu_read_file(logpath, NULL));
+	/* Something answers on the port: make sure it is our jitd. */
+	for (int i = 0; i < 50; i++) {
+		char *log = tu_read_file(logpath, NULL);
+		int up = tu_contains(log, "listening on");
+
+		free(log);
+		if (up)
+			break;
+		ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "jitd exited: "
+		    "%s", tu_read_file(logpath, NULL));
+		usleep(100000);
+	}
 }
 
 /* Stops the daemon and fails if it printed a sanitizer report. */
