@@ -16,6 +16,16 @@ BUILD	 = build/asan
 BIN	 = build/asan/bin
 OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
+else ifeq ($(VARIANT),fuzz)
+# Only for `make fuzz`: everything instrumented for libFuzzer.
+CC	 = clang
+BUILD	 = build/fuzz
+BIN	 = build/fuzz/bin
+OPT	 = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=all -DJIT_LIBFUZZER
+# clang warns where gcc does not (-Wformat-nonliteral); gcc's -Werror
+# build is the gate, this one only has to build.
+VARIANT_CFLAGS = -Wno-error
 else
 BUILD	 = build/release
 BIN	 = bin
@@ -25,7 +35,7 @@ endif
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -I. $(OPT) $(WARN) -fstack-protector-strong \
-	   -fPIE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -fPIE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(VARIANT_CFLAGS)
 LDFLAGS	+= $(OPT) -pie -Wl,-z,relro,-z,now
 LDLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -lutil
 
@@ -50,7 +60,28 @@ TEST_SRCS = $(wildcard tests/*/check_*.c)
 TEST_LIB  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 TEST_BINS = $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 
-.PHONY: all deps test check test-asan run bench clean fmt
+# libFuzzer harnesses, tests/fuzz/<name>_fuzz.c (see tests/fuzz/fuzz.h).
+# In every build they are linked under unique names into
+# tests/fuzz/check_fuzz_replay, which replays tests/fuzz/corpus/<name>/;
+# `make fuzz` builds each as its own libFuzzer binary and runs it.
+FUZZ_SRCS  = $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_NAMES = $(patsubst tests/fuzz/%_fuzz.c,%,$(FUZZ_SRCS))
+FUZZ_OBJS  = $(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRCS)) \
+	     $(BUILD)/tests/fuzz/replay.o
+FUZZ_BINS  = $(addprefix $(BUILD)/bin/,$(addsuffix _fuzz,$(FUZZ_NAMES)))
+FUZZ_SECONDS ?= 30
+# -max_len per harness (default 4096).
+FUZZ_MAXLEN_sshkey  = 16384
+FUZZ_MAXLEN_sshcert = 16384
+FUZZ_MAXLEN_csr     = 8192
+FUZZ_MAXLEN_krl     = 8192
+FUZZ_MAXLEN_audit   = 16384
+FUZZ_MAXLEN_jwt     = 8192
+FUZZ_MAXLEN_jwks    = 16384
+FUZZ_MAXLEN_config  = 16384
+
+.PHONY: all deps test check test-asan run bench clean fmt fuzz fuzz-run \
+	fuzz-replay
 .SECONDARY:
 
 all: $(PROG_BINS)
@@ -82,6 +113,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(ALL_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/fuzz/check_fuzz_replay: \
+    $(BUILD)/tests/fuzz/check_fuzz_replay.o $(FUZZ_OBJS) $(TEST_LIB) \
+    $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) $(TEST_LIB) $(ALL_LIBS) $(LDLIBS)
+
 # Runs every test binary of this VARIANT; a failing binary fails the target
 # after the others have run.
 check: $(PROG_BINS) $(TEST_BINS)
@@ -101,6 +138,49 @@ test-asan: deps
 test: deps
 	$(MAKE) VARIANT=release check
 	$(MAKE) VARIANT=asan check
+
+# Fuzzes each harness for FUZZ_SECONDS on a copy of its seed corpus
+# (build/fuzz/corpus/<name>, which keeps what libFuzzer adds); crashes
+# land in build/fuzz/new/<name>/, never in the source tree.  Reproduce
+# one with build/fuzz/bin/<name>_fuzz FILE; a real bug's input then goes
+# into tests/fuzz/corpus/<name>/ as a regression test.
+fuzz: deps
+	$(MAKE) VARIANT=fuzz fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/new/$$n; \
+		cp tests/fuzz/corpus/$$n/* build/fuzz/corpus/$$n/; \
+	done
+	@fail=0; $(foreach n,$(FUZZ_NAMES),\
+		echo "== fuzz $(n) for $(FUZZ_SECONDS)s"; \
+		ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/bin/$(n)_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		    -max_len=$(or $(FUZZ_MAXLEN_$(n)),4096) -timeout=20 \
+		    -rss_limit_mb=4096 -print_final_stats=1 \
+		    -artifact_prefix=build/fuzz/new/$(n)/ \
+		    build/fuzz/corpus/$(n) >build/fuzz/new/$(n).log 2>&1 \
+		    || { fail=1; echo "fuzz $(n): FINDING, see" \
+			"build/fuzz/new/$(n).log and build/fuzz/new/$(n)/"; }; \
+		grep -h '^stat::number_of_executed_units\|^#.*DONE' \
+		    build/fuzz/new/$(n).log | tail -2;) \
+	if [ $$fail -ne 0 ]; then echo "fuzz: FINDINGS"; exit 1; fi; \
+	echo "fuzz: no findings"
+
+$(BUILD)/bin/%_fuzz: $(BUILD)/tests/fuzz/%_fuzz.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+# Standalone replay drivers (tests/fuzz/replay.c) in this VARIANT:
+# $(BUILD)/tests/fuzz/<name>_replay FILE-OR-DIR...
+fuzz-replay: $(patsubst %,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_NAMES))
+
+$(BUILD)/tests/fuzz/%_replay: tests/fuzz/%_fuzz.c tests/fuzz/replay.c \
+    $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DJIT_LIBFUZZER -DFUZZ_REPLAY_MAIN $(LDFLAGS) -o $@ \
+	    tests/fuzz/$*_fuzz.c tests/fuzz/replay.c $(ALL_LIBS) $(LDLIBS)
 
 run: deps
 	$(MAKE) VARIANT=release all

@@ -27,14 +27,13 @@
 #include "broker/api.h"
 #include "broker/notify.h"
 #include "broker/requests.h"
+#include "broker/slack_payload.h"
 #include "broker/store_outbox.h"
 #include "common/clock.h"
 #include "common/err.h"
 
 #define SLACK_SKEW		300	/* seconds, either way */
 #define SLACK_REPLAY_TTL	600
-#define SLACK_ID_MAX		64
-#define SLACK_FIELD_MAX		128
 
 /* Audits a refusal that happens before any user is known. */
 struct refusal_job {
@@ -110,60 +109,6 @@ verify(struct http_req *rq, const struct notify_config *nc)
 	if (sodium_memcmp(want, sig + 3, 64) != 0)
 		return "bad signature";
 	return NULL;
-}
-
-/*
- * Finds the one "payload" field of a form body and URL-decodes it (with
- * '+' as space).  Returns a malloc'd string or NULL.
- */
-static char *
-form_payload(const char *body, size_t len)
-{
-	const char *p = body, *end = body + len, *amp, *val = NULL;
-	size_t vlen = 0, i;
-	char *tmp, *dec, *out = NULL;
-	int olen = 0;
-
-	while (p < end) {
-		amp = memchr(p, '&', (size_t)(end - p));
-		if (amp == NULL)
-			amp = end;
-		if ((size_t)(amp - p) >= 8 && memcmp(p, "payload=", 8) == 0) {
-			if (val != NULL)
-				return NULL;	/* twice */
-			val = p + 8;
-			vlen = (size_t)(amp - val);
-		}
-		p = amp + 1;
-	}
-	if (val == NULL || vlen == 0 || vlen > INT32_MAX)
-		return NULL;
-	if ((tmp = malloc(vlen + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < vlen; i++)
-		tmp[i] = val[i] == '+' ? ' ' : val[i];
-	tmp[vlen] = '\0';
-	dec = curl_easy_unescape(NULL, tmp, (int)vlen, &olen);
-	free(tmp);
-	if (dec == NULL)
-		return NULL;
-	/* An embedded NUL would cut the JSON short: refuse it. */
-	if (olen >= 0 && strlen(dec) == (size_t)olen)
-		out = strdup(dec);
-	curl_free(dec);
-	return out;
-}
-
-static const char *
-jstr(json_t *o, const char *key, size_t max)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
 }
 
 enum slack_outcome {
@@ -321,11 +266,11 @@ void
 api_hook_slack(struct http_req *rq)
 {
 	const struct notify_config *nc = rq->cfg->notify;
-	const char *ct, *why, *type, *uid, *aid, *val, *ats;
+	const char *ct, *why, *uid, *aid, *val, *ats;
 	struct slack_job *j = NULL;
-	json_t *p = NULL, *action;
-	json_error_t jerr;
-	char *payload = NULL, link[NOTIFY_URL_MAX + 64];
+	struct slack_action act;
+	enum slack_payload_status ps;
+	char link[NOTIFY_URL_MAX + 64];
 	char text[NOTIFY_URL_MAX + 256];
 	int rc;
 
@@ -346,27 +291,23 @@ api_hook_slack(struct http_req *rq)
 		    "application/x-www-form-urlencoded", NULL);
 		return;
 	}
-	if (rq->raw_body == NULL || (payload = form_payload(rq->raw_body,
-	    rq->raw_len)) == NULL || (p = json_loads(payload,
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(p)) {
+	memset(&act, 0, sizeof(act));
+	ps = rq->raw_body == NULL ? SLACK_PAYLOAD_BAD_BODY :
+	    slack_payload_parse(rq->raw_body, rq->raw_len, &act);
+	if (ps == SLACK_PAYLOAD_BAD_BODY) {
 		refuse(rq, 400, "invalid_request", "the body must be one "
 		    "payload= field holding a JSON object", NULL);
 		goto out;
 	}
-	type = jstr(p, "type", 32);
-	uid = jstr(json_object_get(p, "user"), "id", SLACK_ID_MAX);
-	action = json_array_get(json_object_get(p, "actions"), 0);
-	aid = jstr(action, "action_id", SLACK_FIELD_MAX);
-	val = jstr(action, "value", SLACK_FIELD_MAX);
-	ats = jstr(action, "action_ts", SLACK_FIELD_MAX);
-	if (type == NULL || strcmp(type, "block_actions") != 0 ||
-	    uid == NULL || aid == NULL || val == NULL || ats == NULL ||
-	    json_array_size(json_object_get(p, "actions")) != 1 ||
-	    (strcmp(aid, "approve") != 0 && strcmp(aid, "deny") != 0)) {
+	if (ps != SLACK_PAYLOAD_OK) {
 		refuse(rq, 400, "invalid_request", "not a block_actions "
 		    "payload with one approve or deny action", NULL);
 		goto out;
 	}
+	uid = act.user_id;
+	aid = act.action_id;
+	val = act.value;
+	ats = act.action_ts;
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		http_error_code(rq, JIT_ERR_ALLOC);
 		goto out;
@@ -417,6 +358,5 @@ api_hook_slack(struct http_req *rq)
 	}
  out:
 	free(j);
-	json_decref(p);
-	free(payload);
+	slack_action_clear(&act);
 }

@@ -220,14 +220,8 @@ check_keys(json_t *obj, const char *const *known, const char *where,
 int
 config_load(const char *path, struct config **out, char **err)
 {
-	static const char *const lockout_keys[] = { "max_failures", "duration",
-	    NULL };
-	struct config *c = NULL;
-	json_t *root = NULL, *v, *lk;
-	json_error_t jerr;
 	uint8_t *data = NULL;
-	size_t len = 0, i;
-	long long n;
+	size_t len = 0;
 	int r;
 
 	*out = NULL;
@@ -236,6 +230,29 @@ config_load(const char *path, struct config **out, char **err)
 		    "no such file (create one with 'jitd init DIR')" :
 		    jit_strerror(r));
 		return r;
+	}
+	r = config_load_buffer(path, data, len, out, err);
+	free(data);
+	return r;
+}
+
+int
+config_load_buffer(const char *path, const uint8_t *data, size_t len,
+    struct config **out, char **err)
+{
+	static const char *const lockout_keys[] = { "max_failures", "duration",
+	    NULL };
+	struct config *c = NULL;
+	json_t *root = NULL, *v, *lk;
+	json_error_t jerr;
+	size_t i;
+	long long n;
+	int r;
+
+	*out = NULL;
+	if (len > CONFIG_MAX) {
+		fail(err, path, "%s", jit_strerror(JIT_ERR_LIMIT));
+		return JIT_ERR_LIMIT;
 	}
 	if ((root = json_loadb((const char *)data, len,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
@@ -398,7 +415,6 @@ config_load(const char *path, struct config **out, char **err)
  out:
 	config_unref(c);
 	json_decref(root);
-	free(data);
 	return r;
 }
 

@@ -55,6 +55,14 @@ struct config {
  */
 int config_load(const char *path, struct config **out, char **err)
     __attribute__((warn_unused_result));
+/*
+ * The same from len bytes of data already read (at most CONFIG_MAX);
+ * path names the file in errors and anchors relative paths.  config_load
+ * reads the file and calls this (the config fuzz harness calls it
+ * directly).
+ */
+int config_load_buffer(const char *path, const uint8_t *data, size_t len,
+    struct config **out, char **err) __attribute__((warn_unused_result));
 
 /* Reference counting (thread-safe); config_unref frees at zero. */
 struct config *config_ref(struct config *c);

@@ -5,6 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang
+libclang-rt-14-dev
 libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
 libsqlite3-dev libcurl4-openssl-dev check
 openssh-server openssh-client openssl sqlite3 curl ca-certificates
