@@ -190,7 +190,7 @@ static const char *const known_keys[] = {
 	"max_body", "roles", "sweep_interval",
 	"web_root",
 	"notify", "notify_max_attempts", "slack_signing_secret_file",
-	"slack_mfa_asserted", "public_url", "oidc", NULL
+	"slack_mfa_asserted", "public_url", "oidc", "signer_process", NULL
 };
 
 static int
@@ -311,6 +311,15 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		fail(err, path, "\"tls_cert\" and \"tls_key\" go together");
 		goto out;
+	}
+	c->signer_process = 1;
+	if ((v = json_object_get(root, "signer_process")) != NULL) {
+		if (!json_is_boolean(v)) {
+			fail(err, path, "\"signer_process\" must be true or "
+			    "false");
+			goto out;
+		}
+		c->signer_process = json_is_true(v);
 	}
 	if (get_duration(json_object_get(root, "session_ttl"), "session_ttl",
 	    path, 8 * 3600, 30 * 86400, &c->session_ttl, err) != JIT_OK ||

@@ -46,6 +46,7 @@ struct config {
 	int64_t		 sweep_interval;	/* expiry sweeper period */
 	struct notify_config *notify;		/* notify_config.c */
 	struct oidc_config *oidc;		/* identity providers, or NULL */
+	int		 signer_process;	/* CA keys in a child (default 1) */
 	int		 refs;
 };
 

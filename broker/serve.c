@@ -15,12 +15,15 @@
 
 #include <sodium.h>
 
+#include "ca/signer_proc.h"
 #include "common/audit_chain.h"
 #include "broker/notify.h"
 #include "broker/requests.h"
 #include "broker/serve.h"
 #include "broker/server.h"
 #include "common/err.h"
+#include "common/limits.h"
+#include "common/secret.h"
 #include "common/timefmt.h"
 
 static void __attribute__((format(printf, 1, 2)))
@@ -108,6 +111,13 @@ reload(struct server *srv)
 	    nc->threads != srv->cfg->threads)
 		logline("SIGHUP: listen, database, ca_dir and threads change "
 		    "only at restart; the other settings apply now");
+	if (srv->signer_max_validity > 0 &&
+	    nc->cert_ttl + JIT_CLOCK_SKEW > srv->signer_max_validity) {
+		logline("SIGHUP: the signer process allows cert_ttl up to %lld "
+		    "s until a restart; using that", (long long)
+		    (srv->signer_max_validity - JIT_CLOCK_SKEW));
+		nc->cert_ttl = srv->signer_max_validity - JIT_CLOCK_SKEW;
+	}
 	/* Keep the running values of restart-only settings. */
 	snprintf(nc->listen_host, sizeof(nc->listen_host), "%s",
 	    srv->cfg->listen_host);
@@ -134,6 +144,7 @@ sweeper_main(void *arg)
 	struct timespec ts;
 	struct config *cfg;
 	int64_t every;
+	int signer_lost = 0;
 
 	pthread_mutex_lock(&srv->sweep_mu);
 	while (!srv->stopping) {
@@ -149,6 +160,12 @@ sweeper_main(void *arg)
 		cfg = server_config(srv);
 		if (store_write(srv->store, req_sweep_tx, cfg) != JIT_OK)
 			logline("expiry sweep failed; retrying later");
+		if (srv->signer_max_validity > 0 && !signer_lost &&
+		    !ca_signer_alive(srv->ca)) {
+			signer_lost = 1;
+			logline("the CA signer process is gone: every "
+			    "certificate is refused until jitd restarts");
+		}
 		config_unref(cfg);
 		pthread_mutex_lock(&srv->sweep_mu);
 	}
@@ -189,6 +206,34 @@ server_free(struct server *srv)
 	free(srv);
 }
 
+/*
+ * Moves the CA keys into the signer process (ca/signer_proc.h), limited to
+ * the configured cert_ttl, and wipes the seal key that could unseal them
+ * from disk again: from here on, this process holds no CA secret.
+ */
+static int
+start_signer(struct server *srv, char **err)
+{
+	struct ca_signer_limits lim;
+	pid_t pid;
+	int r;
+
+	lim.max_validity = srv->cfg->cert_ttl + JIT_CLOCK_SKEW;
+	if ((r = ca_signer_fork(srv->ca, &lim, &pid)) != JIT_OK) {
+		if (asprintf(err, "cannot start the CA signer process: %s",
+		    jit_strerror(r)) == -1)
+			*err = NULL;
+		return r;
+	}
+	srv->signer_max_validity = lim.max_validity;
+	seal_key_clear(&srv->inst->seal);
+	strfreezero(srv->inst->passphrase);
+	srv->inst->passphrase = NULL;
+	logline("CA keys moved to signer process %d (max validity %lld s)",
+	    (int)pid, (long long)lim.max_validity);
+	return JIT_OK;
+}
+
 int
 serve_open(const char *cfgpath, const char *listen, struct server **out,
     char **err)
@@ -213,6 +258,8 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 	if ((r = instance_unlock(srv->cfg, &srv->inst, err)) != JIT_OK ||
 	    (r = instance_open_ca(srv->inst, srv->cfg, &srv->ca, err)) !=
 	    JIT_OK)
+		goto fail;
+	if (srv->cfg->signer_process && (r = start_signer(srv, err)) != JIT_OK)
 		goto fail;
 	if (srv->cfg->audit_log_file != NULL &&
 	    (srv->audit_log = fopen(srv->cfg->audit_log_file, "a")) == NULL) {

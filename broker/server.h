@@ -43,6 +43,7 @@ struct server {
 	pthread_mutex_t		 sweep_mu;
 	pthread_cond_t		 sweep_cv;
 	struct notify_worker	*notifier;	/* notify_worker.c */
+	int64_t			 signer_max_validity; /* 0: no signer process */
 };
 
 /* The authenticated caller of a request, when it sent a valid token. */

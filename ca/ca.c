@@ -142,6 +142,18 @@ ca_set_signer(struct ca *ca, const struct ca_signer_ops *ops, void *ctx)
 	ca->signer = ctx;
 }
 
+void *
+ca_signer_ctx(const struct ca *ca, const struct ca_signer_ops *ops)
+{
+	return ca->ops == ops && ops != NULL ? ca->signer : NULL;
+}
+
+int
+ca_signer_is_local(const struct ca *ca)
+{
+	return ca->ops == &local_ops;
+}
+
 void
 ca_free(struct ca *ca)
 {

@@ -82,6 +82,15 @@ int ca_open_public(const char *dir, struct ca **out) CA_WUR;
  */
 void ca_set_signer(struct ca *ca, const struct ca_signer_ops *ops, void *ctx);
 
+/*
+ * The CA's signer context if its signer is ops, else NULL (lets a signer
+ * implementation find its own state again; owned by ca).
+ */
+void *ca_signer_ctx(const struct ca *ca, const struct ca_signer_ops *ops);
+
+/* 1 if the CA signs with keys held in this process (ca_open, ca_generate). */
+int ca_signer_is_local(const struct ca *ca);
+
 /* Frees the CA and wipes any key material; accepts NULL. */
 void ca_free(struct ca *ca);
 

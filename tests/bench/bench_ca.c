@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "ca/ca.h"
+#include "ca/signer_proc.h"
 #include "ca/ssh_cert.h"
 #include "ca/sshkey.h"
 #include "ca/x509.h"
@@ -77,11 +78,11 @@ main(int argc, char **argv)
 	static const char *principals[] = { "webadmin" };
 	static const struct ca_ssh_ext ext[] = { { "permit-pty", NULL } };
 	struct raw_ctx raw;
-	struct cert_ctx cc;
+	struct cert_ctx cc, cs;
 	struct ca_sshkey *subject = NULL;
 	struct tu_out o;
 	char *dir, *keyf, *pubf, *caf, *line;
-	double r_raw, r_cert, r_keygen, t0;
+	double r_raw, r_cert, r_fork, r_keygen, t0;
 	int i, n_keygen = 40;
 	time_t now;
 
@@ -128,6 +129,12 @@ main(int argc, char **argv)
 
 	r_raw = rate(raw_sign, &raw, 2.0);
 	r_cert = rate(cert_sign, &cc, 2.0);
+	/* The same through the signer process (ca/signer_proc.h). */
+	cs = cc;
+	if (ca_generate("bench CA", 1, &cs.ca) != JIT_OK ||
+	    ca_signer_fork(cs.ca, NULL, NULL) != JIT_OK)
+		return 1;
+	r_fork = rate(cert_sign, &cs, 2.0);
 
 	t0 = now_s();
 	for (i = 0; i < n_keygen; i++) {
@@ -149,11 +156,15 @@ main(int argc, char **argv)
 	printf("  %-44s %10.0f /s   ratio to raw sign: %.2f\n",
 	    "ca_ssh_certify (build+sign+post-sign check)", r_cert,
 	    r_cert / r_raw);
+	printf("  %-44s %10.0f /s   ratio to in-process: %.2f\n",
+	    "ca_ssh_certify through the signer process", r_fork,
+	    r_fork / r_cert);
 	printf("  %-44s %10.0f /s   libjitca is %.0fx faster\n",
 	    "ssh-keygen -s, one process per cert", r_keygen,
 	    r_cert / r_keygen);
 
 	ca_free(cc.ca);
+	ca_free(cs.ca);
 	ca_sshkey_free(subject);
 	tu_rmdir(dir);
 	free(dir);
