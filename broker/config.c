@@ -9,6 +9,7 @@
 
 #include "approvals/policy.h"
 #include "broker/config.h"
+#include "broker/config_int.h"
 #include "broker/notify.h"
 #include "broker/oidc_config.h"
 #include "common/duration.h"
@@ -21,8 +22,8 @@
 
 static pthread_mutex_t ref_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void __attribute__((format(printf, 3, 4)))
-fail(char **err, const char *path, const char *fmt, ...)
+void
+config_fail(char **err, const char *path, const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -41,8 +42,8 @@ fail(char **err, const char *path, const char *fmt, ...)
 }
 
 /* Resolves a relative path against the config file's directory. */
-static char *
-resolve(const char *cfgpath, const char *p)
+char *
+config_resolve_path(const char *cfgpath, const char *p)
 {
 	const char *slash;
 	char *out;
@@ -64,16 +65,16 @@ get_path(json_t *v, const char *key, const char *cfgpath, int nullable,
 	if (v == NULL || json_is_null(v)) {
 		if (nullable)
 			return JIT_OK;
-		fail(err, cfgpath, "\"%s\" is required", key);
+		config_fail(err, cfgpath, "\"%s\" is required", key);
 		return JIT_ERR_INVALID_ARG;
 	}
 	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0' ||
 	    strlen(s) >= PATH_MAX || strchr(s, '\n') != NULL) {
-		fail(err, cfgpath, "\"%s\" must be a file path%s", key,
+		config_fail(err, cfgpath, "\"%s\" must be a file path%s", key,
 		    nullable ? " or null" : "");
 		return JIT_ERR_INVALID_ARG;
 	}
-	if ((*out = resolve(cfgpath, s)) == NULL)
+	if ((*out = config_resolve_path(cfgpath, s)) == NULL)
 		return JIT_ERR_ALLOC;
 	return JIT_OK;
 }
@@ -92,7 +93,7 @@ get_duration(json_t *v, const char *key, const char *cfgpath, int64_t def,
 	}
 	if (!json_is_string(v) ||
 	    duration_parse(json_string_value(v), max, out) != JIT_OK) {
-		fail(err, cfgpath, "\"%s\" must be a duration like \"90s\", "
+		config_fail(err, cfgpath, "\"%s\" must be a duration like \"90s\", "
 		    "\"15m\" or \"8h\" (at most %lld seconds)", key,
 		    (long long)max);
 		return JIT_ERR_INVALID_ARG;
@@ -109,7 +110,7 @@ get_int(json_t *v, const char *key, const char *cfgpath, long long def,
 		return JIT_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
-		fail(err, cfgpath, "\"%s\" must be an integer from %lld to "
+		config_fail(err, cfgpath, "\"%s\" must be an integer from %lld to "
 		    "%lld", key, min, max);
 		return JIT_ERR_INVALID_ARG;
 	}
@@ -158,7 +159,7 @@ parse_listen(struct config *c, const char *s, char **err)
 		goto bad;
 	return JIT_OK;
  bad:
-	fail(err, c->path, "\"listen\" must be an IP address and port like "
+	config_fail(err, c->path, "\"listen\" must be an IP address and port like "
 	    "\"127.0.0.1:8787\" or \"[::1]:8787\"");
 	return JIT_ERR_INVALID_ARG;
 }
@@ -208,7 +209,7 @@ check_keys(json_t *obj, const char *const *known, const char *where,
 			if (strcmp(known[i], key) == 0)
 				break;
 		if (known[i] == NULL) {
-			fail(err, path, "unknown key \"%s\"%s%s", key,
+			config_fail(err, path, "unknown key \"%s\"%s%s", key,
 			    where != NULL ? " in " : "",
 			    where != NULL ? where : "");
 			return JIT_ERR_INVALID_ARG;
@@ -226,7 +227,7 @@ config_load(const char *path, struct config **out, char **err)
 
 	*out = NULL;
 	if ((r = fileio_read(path, CONFIG_MAX, 0, &data, &len)) != JIT_OK) {
-		fail(err, path, "%s", r == JIT_ERR_NOT_FOUND ?
+		config_fail(err, path, "%s", r == JIT_ERR_NOT_FOUND ?
 		    "no such file (create one with 'jitd init DIR')" :
 		    jit_strerror(r));
 		return r;
@@ -251,18 +252,18 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 
 	*out = NULL;
 	if (len > CONFIG_MAX) {
-		fail(err, path, "%s", jit_strerror(JIT_ERR_LIMIT));
+		config_fail(err, path, "%s", jit_strerror(JIT_ERR_LIMIT));
 		return JIT_ERR_LIMIT;
 	}
 	if ((root = json_loadb((const char *)data, len,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		fail(err, path, "line %d: %s", jerr.line, jerr.text);
+		config_fail(err, path, "line %d: %s", jerr.line, jerr.text);
 		r = JIT_ERR_INVALID_FORMAT;
 		goto out;
 	}
 	r = JIT_ERR_INVALID_ARG;
 	if (!json_is_object(root)) {
-		fail(err, path, "must be a JSON object");
+		config_fail(err, path, "must be a JSON object");
 		goto out;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -278,7 +279,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 		c->listen_port = 8787;
 		c->listen_loopback = 1;
 	} else if (!json_is_string(v)) {
-		fail(err, path, "\"listen\" must be a string like "
+		config_fail(err, path, "\"listen\" must be a string like "
 		    "\"127.0.0.1:8787\"");
 		goto out;
 	} else if (parse_listen(c, json_string_value(v), err) != JIT_OK)
@@ -304,18 +305,18 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	    &c->web_root, err) != JIT_OK)
 		goto out;
 	if (c->ca_key_file != NULL && c->ca_passphrase_file != NULL) {
-		fail(err, path, "\"ca_key_file\" and \"ca_passphrase_file\" "
+		config_fail(err, path, "\"ca_key_file\" and \"ca_passphrase_file\" "
 		    "are mutually exclusive");
 		goto out;
 	}
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
-		fail(err, path, "\"tls_cert\" and \"tls_key\" go together");
+		config_fail(err, path, "\"tls_cert\" and \"tls_key\" go together");
 		goto out;
 	}
 	c->signer_process = 1;
 	if ((v = json_object_get(root, "signer_process")) != NULL) {
 		if (!json_is_boolean(v)) {
-			fail(err, path, "\"signer_process\" must be true or "
+			config_fail(err, path, "\"signer_process\" must be true or "
 			    "false");
 			goto out;
 		}
@@ -335,7 +336,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	c->lockout_duration = 15 * 60;
 	if ((lk = json_object_get(root, "lockout")) != NULL) {
 		if (!json_is_object(lk)) {
-			fail(err, path, "\"lockout\" must be an object like "
+			config_fail(err, path, "\"lockout\" must be an object like "
 			    "{\"max_failures\": 5, \"duration\": \"15m\"}");
 			goto out;
 		}
@@ -366,7 +367,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	c->max_body = (size_t)n;
 	if ((v = json_object_get(root, "auditors")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) > AUDITORS_MAX) {
-			fail(err, path, "\"auditors\" must be an array of user "
+			config_fail(err, path, "\"auditors\" must be an array of user "
 			    "names and \"group:NAME\" entries");
 			goto out;
 		}
@@ -380,7 +381,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 
 			if (!json_is_string(e) ||
 			    !valid_principal_entry(json_string_value(e))) {
-				fail(err, path, "\"auditors\"[%zu] must be a "
+				config_fail(err, path, "\"auditors\"[%zu] must be a "
 				    "user name or \"group:NAME\"", i);
 				goto out;
 			}
@@ -401,7 +402,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 
 		if (policy_load(json_object_get(root, "roles"), &c->policy,
 		    &perr) != JIT_OK) {
-			fail(err, path, "%s", perr != NULL ? perr :
+			config_fail(err, path, "%s", perr != NULL ? perr :
 			    "invalid \"roles\"");
 			free(perr);
 			goto out;
@@ -411,7 +412,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	    err) != JIT_OK)
 		goto out;
 	if (!c->listen_loopback && c->tls_cert == NULL) {
-		fail(err, path, "refusing to listen on %s without TLS: set "
+		config_fail(err, path, "refusing to listen on %s without TLS: set "
 		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
 		    "address", c->listen_host);
 		goto out;
@@ -433,7 +434,7 @@ config_override_listen(struct config *c, const char *listen, char **err)
 	if (parse_listen(c, listen, err) != JIT_OK)
 		return JIT_ERR_INVALID_ARG;
 	if (!c->listen_loopback && c->tls_cert == NULL) {
-		fail(err, c->path, "refusing to listen on %s without TLS: set "
+		config_fail(err, c->path, "refusing to listen on %s without TLS: set "
 		    "\"tls_cert\" and \"tls_key\", or listen on a loopback "
 		    "address", c->listen_host);
 		return JIT_ERR_INVALID_ARG;

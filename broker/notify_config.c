@@ -15,28 +15,10 @@
 
 #include "broker/config.h"
 #include "broker/notify.h"
+#include "broker/config_int.h"
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/secret.h"
-
-static void __attribute__((format(printf, 3, 4)))
-nfail(char **err, const char *path, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	free(*err);
-	if (asprintf(err, "config %s: %s", path, msg != NULL ? msg :
-	    "invalid") == -1)
-		*err = NULL;
-	free(msg);
-}
 
 static int
 is_loopback_host(const char *h)
@@ -129,20 +111,6 @@ notify_check_url(const char *url, int insecure_loopback, char **host,
 	return JIT_OK;
 }
 
-/* Resolves a relative path against the config file's directory. */
-static char *
-resolve(const char *cfgpath, const char *p)
-{
-	const char *slash;
-	char *out;
-
-	if (p[0] == '/' || (slash = strrchr(cfgpath, '/')) == NULL)
-		return strdup(p);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - cfgpath), cfgpath, p) == -1)
-		return NULL;
-	return out;
-}
-
 /* Reads a secret file (trailing newlines removed, not empty). */
 static int
 read_secret(const char *cfgpath, const char *key, json_t *v, uint8_t **out,
@@ -158,14 +126,14 @@ read_secret(const char *cfgpath, const char *key, json_t *v, uint8_t **out,
 	*outlen = 0;
 	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0' ||
 	    strlen(s) >= PATH_MAX) {
-		nfail(err, cfgpath, "\"%s\" must be a file path", key);
+		config_fail(err, cfgpath, "\"%s\" must be a file path", key);
 		return JIT_ERR_INVALID_ARG;
 	}
-	if ((path = resolve(cfgpath, s)) == NULL)
+	if ((path = config_resolve_path(cfgpath, s)) == NULL)
 		return JIT_ERR_ALLOC;
 	r = fileio_read(path, NOTIFY_SECRET_MAX, FILEIO_PRIVATE, &d, &len);
 	if (r != JIT_OK) {
-		nfail(err, cfgpath, "\"%s\": %s: %s", key, path,
+		config_fail(err, cfgpath, "\"%s\": %s: %s", key, path,
 		    r == JIT_ERR_PERMISSION ? "must not be readable by group "
 		    "or others" : jit_strerror(r));
 		free(path);
@@ -176,7 +144,7 @@ read_secret(const char *cfgpath, const char *key, json_t *v, uint8_t **out,
 		d[--len] = '\0';
 	if (len == 0) {
 		freezero(d, 1);
-		nfail(err, cfgpath, "\"%s\": the file is empty", key);
+		config_fail(err, cfgpath, "\"%s\": the file is empty", key);
 		return JIT_ERR_INVALID_ARG;
 	}
 	*out = d;
@@ -210,7 +178,7 @@ load_target(json_t *e, size_t idx, const char *path, struct notify_target *t,
 	int r;
 
 	if (!json_is_object(e)) {
-		nfail(err, path, "\"notify\"[%zu] must be an object like "
+		config_fail(err, path, "\"notify\"[%zu] must be an object like "
 		    "{\"type\": \"webhook\", \"url\": \"https://…\", "
 		    "\"secret_file\": \"hook.key\"}", idx);
 		return JIT_ERR_INVALID_ARG;
@@ -222,7 +190,7 @@ load_target(json_t *e, size_t idx, const char *path, struct notify_target *t,
 			if (strcmp(keys[i], key) == 0)
 				break;
 		if (keys[i] == NULL) {
-			nfail(err, path, "unknown key \"%s\" in \"notify\"[%zu]",
+			config_fail(err, path, "unknown key \"%s\" in \"notify\"[%zu]",
 			    key, idx);
 			return JIT_ERR_INVALID_ARG;
 		}
@@ -234,33 +202,33 @@ load_target(json_t *e, size_t idx, const char *path, struct notify_target *t,
 	else if (strcmp(type, "webhook") == 0)
 		t->type = NOTIFY_WEBHOOK;
 	else {
-		nfail(err, path, "\"notify\"[%zu].type must be \"slack\" or "
+		config_fail(err, path, "\"notify\"[%zu].type must be \"slack\" or "
 		    "\"webhook\"", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
 	v = json_object_get(e, "insecure_loopback");
 	if (v != NULL && !json_is_boolean(v)) {
-		nfail(err, path, "\"notify\"[%zu].insecure_loopback must be "
+		config_fail(err, path, "\"notify\"[%zu].insecure_loopback must be "
 		    "true or false", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
 	t->insecure_loopback = json_is_true(v);
 	v = json_object_get(e, "url");
 	if (!json_is_string(v)) {
-		nfail(err, path, "\"notify\"[%zu].url is required", idx);
+		config_fail(err, path, "\"notify\"[%zu].url is required", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
 	if ((r = notify_check_url(json_string_value(v), t->insecure_loopback,
 	    &t->host, &why)) != JIT_OK) {
 		if (r == JIT_ERR_INVALID_ARG)
-			nfail(err, path, "\"notify\"[%zu].url %s", idx, why);
+			config_fail(err, path, "\"notify\"[%zu].url %s", idx, why);
 		return r;
 	}
 	if ((t->url = strdup(json_string_value(v))) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((v = json_object_get(e, "name")) != NULL) {
 		if (!json_is_string(v) || !valid_name(json_string_value(v))) {
-			nfail(err, path, "\"notify\"[%zu].name must be 1-64 of "
+			config_fail(err, path, "\"notify\"[%zu].name must be 1-64 of "
 			    "a-z, 0-9, '-', '_', '.'", idx);
 			return JIT_ERR_INVALID_ARG;
 		}
@@ -278,14 +246,14 @@ load_target(json_t *e, size_t idx, const char *path, struct notify_target *t,
 		    err)) != JIT_OK)
 			return r;
 	} else if (t->type == NOTIFY_WEBHOOK) {
-		nfail(err, path, "\"notify\"[%zu].secret_file is required for "
+		config_fail(err, path, "\"notify\"[%zu].secret_file is required for "
 		    "a webhook (the key that signs each delivery)", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
 	if ((roles = json_object_get(e, "roles")) != NULL) {
 		if (!json_is_array(roles) || json_array_size(roles) == 0 ||
 		    json_array_size(roles) > 256) {
-			nfail(err, path, "\"notify\"[%zu].roles must be a "
+			config_fail(err, path, "\"notify\"[%zu].roles must be a "
 			    "non-empty array of role names", idx);
 			return JIT_ERR_INVALID_ARG;
 		}
@@ -296,7 +264,7 @@ load_target(json_t *e, size_t idx, const char *path, struct notify_target *t,
 			v = json_array_get(roles, i);
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
 			    json_string_length(v) > 64) {
-				nfail(err, path, "\"notify\"[%zu].roles[%zu] "
+				config_fail(err, path, "\"notify\"[%zu].roles[%zu] "
 				    "must be a role name", idx, i);
 				return JIT_ERR_INVALID_ARG;
 			}
@@ -339,7 +307,7 @@ notify_config_load(json_t *root, struct config *c, char **err)
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 100) {
-			nfail(err, path, "\"notify_max_attempts\" must be an "
+			config_fail(err, path, "\"notify_max_attempts\" must be an "
 			    "integer from 1 to 100");
 			goto out;
 		}
@@ -347,7 +315,7 @@ notify_config_load(json_t *root, struct config *c, char **err)
 	}
 	v = json_object_get(root, "slack_mfa_asserted");
 	if (v != NULL && !json_is_boolean(v)) {
-		nfail(err, path, "\"slack_mfa_asserted\" must be true or false");
+		config_fail(err, path, "\"slack_mfa_asserted\" must be true or false");
 		goto out;
 	}
 	nc->slack_mfa_asserted = json_is_true(v);
@@ -365,7 +333,7 @@ notify_config_load(json_t *root, struct config *c, char **err)
 
 		if (!json_is_string(v) || notify_check_url(json_string_value(v),
 		    1, &host, &why) != JIT_OK) {
-			nfail(err, path, "\"public_url\" must be the broker's "
+			config_fail(err, path, "\"public_url\" must be the broker's "
 			    "URL as users reach it, like "
 			    "\"https://jitd.example.com\"");
 			goto out;
@@ -384,7 +352,7 @@ notify_config_load(json_t *root, struct config *c, char **err)
 	if ((v = json_object_get(root, "notify")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) >
 		    NOTIFY_TARGETS_MAX) {
-			nfail(err, path, "\"notify\" must be an array of at "
+			config_fail(err, path, "\"notify\" must be an array of at "
 			    "most %d targets", NOTIFY_TARGETS_MAX);
 			goto out;
 		}
@@ -401,7 +369,7 @@ notify_config_load(json_t *root, struct config *c, char **err)
 			for (j = 0; j < i; j++) {
 				if (strcmp(nc->targets[j].name,
 				    nc->targets[i].name) == 0) {
-					nfail(err, path, "\"notify\"[%zu]: "
+					config_fail(err, path, "\"notify\"[%zu]: "
 					    "the name \"%s\" is taken", i,
 					    nc->targets[i].name);
 					r = JIT_ERR_INVALID_ARG;

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "broker/config_int.h"
 #include "broker/oidc_config.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -23,38 +24,6 @@ struct oidc_keys {
 	int64_t			 fetched_at;	/* last attempt */
 	unsigned long		 fetches;
 };
-
-static void __attribute__((format(printf, 3, 4)))
-fail(char **err, const char *path, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	free(*err);
-	if (asprintf(err, "config %s: %s", path, msg != NULL ? msg :
-	    "invalid \"oidc\"") == -1)
-		*err = NULL;
-	free(msg);
-}
-
-static char *
-resolve(const char *cfgpath, const char *p)
-{
-	const char *slash;
-	char *out;
-
-	if (p[0] == '/' || (slash = strrchr(cfgpath, '/')) == NULL)
-		return strdup(p);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - cfgpath), cfgpath, p) == -1)
-		return NULL;
-	return out;
-}
 
 /* https://..., or http:// on a loopback host (tests, a local IdP). */
 static int
@@ -213,20 +182,20 @@ load_jwks_file(struct oidc_provider *p, const char *cfgpath, size_t idx,
 
 	if ((r = fileio_read(p->jwks_file, OIDC_JWKS_MAX, 0, &d, &len)) !=
 	    JIT_OK) {
-		fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: %s", idx,
+		config_fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: %s", idx,
 		    p->jwks_file, jit_strerror(r));
 		return r;
 	}
 	r = oidc_jwks_parse((const char *)d, len, &p->keys->jwks, &jerr);
 	free(d);
 	if (r != JIT_OK) {
-		fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: %s", idx,
+		config_fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: %s", idx,
 		    p->jwks_file, jerr != NULL ? jerr : jit_strerror(r));
 		free(jerr);
 		return r;
 	}
 	if (oidc_jwks_count(p->keys->jwks) == 0) {
-		fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: no usable "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].jwks_file %s: no usable "
 		    "signing key (RSA >= 2048 bits, P-256, Ed25519)", idx,
 		    p->jwks_file);
 		return JIT_ERR_INVALID_ARG;
@@ -250,7 +219,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 	int r = JIT_ERR_INVALID_ARG;
 
 	if (!json_is_object(o)) {
-		fail(err, cfgpath, "\"oidc\"[%zu] must be an object", idx);
+		config_fail(err, cfgpath, "\"oidc\"[%zu] must be an object", idx);
 		return r;
 	}
 	json_object_foreach(o, key, v) {
@@ -260,24 +229,24 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 			if (strcmp(known[i], key) == 0)
 				break;
 		if (known[i] == NULL) {
-			fail(err, cfgpath, "unknown key \"%s\" in \"oidc\"[%zu]",
+			config_fail(err, cfgpath, "unknown key \"%s\" in \"oidc\"[%zu]",
 			    key, idx);
 			return r;
 		}
 	}
 	if (get_str(o, "issuer", 1, &p->issuer) != JIT_OK) {
-		fail(err, cfgpath, "\"oidc\"[%zu].issuer must be a non-empty "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].issuer must be a non-empty "
 		    "string (the IdP's issuer URL, compared exactly)", idx);
 		return r;
 	}
 	if (get_str(o, "audience", 1, &p->audience) != JIT_OK) {
-		fail(err, cfgpath, "\"oidc\"[%zu].audience must be a non-empty "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].audience must be a non-empty "
 		    "string (jitd's client id at the IdP)", idx);
 		return r;
 	}
 	if (get_str(o, "name", 0, &p->name) != JIT_OK ||
 	    (p->name != NULL && !valid_provider_name(p->name))) {
-		fail(err, cfgpath, "\"oidc\"[%zu].name must be 1-64 of "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].name must be 1-64 of "
 		    "[A-Za-z0-9._-]", idx);
 		return r;
 	}
@@ -285,7 +254,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 		return JIT_ERR_ALLOC;
 	if ((r = get_str(o, "jwks_file", 0, &tmp)) != JIT_OK)
 		bad = "jwks_file";
-	else if (tmp != NULL && (p->jwks_file = resolve(cfgpath, tmp)) ==
+	else if (tmp != NULL && (p->jwks_file = config_resolve_path(cfgpath, tmp)) ==
 	    NULL)
 		r = JIT_ERR_ALLOC;
 	free(tmp);
@@ -297,13 +266,13 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 	if (bad == NULL && r == JIT_OK) {
 		if ((r = get_str(o, "jwks_ca_file", 0, &tmp)) != JIT_OK)
 			bad = "jwks_ca_file";
-		else if (tmp != NULL && (p->jwks_ca_file = resolve(cfgpath,
+		else if (tmp != NULL && (p->jwks_ca_file = config_resolve_path(cfgpath,
 		    tmp)) == NULL)
 			r = JIT_ERR_ALLOC;
 		free(tmp);
 	}
 	if (bad != NULL) {
-		fail(err, cfgpath, "\"oidc\"[%zu].%s must be %s", idx, bad,
+		config_fail(err, cfgpath, "\"oidc\"[%zu].%s must be %s", idx, bad,
 		    strcmp(bad, "jwks_url") == 0 ? "an https:// URL" :
 		    "a file path");
 		return JIT_ERR_INVALID_ARG;
@@ -311,7 +280,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 	if (r != JIT_OK)
 		return r;
 	if ((p->jwks_file == NULL) == (p->jwks_url == NULL)) {
-		fail(err, cfgpath, "\"oidc\"[%zu] needs exactly one of "
+		config_fail(err, cfgpath, "\"oidc\"[%zu] needs exactly one of "
 		    "\"jwks_file\" and \"jwks_url\"", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
@@ -331,7 +300,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 		}
 	}
 	if (p->algs == 0) {
-		fail(err, cfgpath, "\"oidc\"[%zu].algorithms must be a "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].algorithms must be a "
 		    "non-empty array of \"RS256\", \"ES256\", \"EdDSA\"", idx);
 		return JIT_ERR_INVALID_ARG;
 	}
@@ -364,7 +333,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 	    JIT_OK)
 		bad = "acr_values";
 	if (bad != NULL) {
-		fail(err, cfgpath, "\"oidc\"[%zu].%s has the wrong type or "
+		config_fail(err, cfgpath, "\"oidc\"[%zu].%s has the wrong type or "
 		    "value (see docs/API.md)", idx, bad);
 		return JIT_ERR_INVALID_ARG;
 	}
@@ -379,7 +348,7 @@ load_provider(json_t *o, size_t idx, const char *cfgpath,
 			}
 		}
 		if (!json_is_object(v)) {
-			fail(err, cfgpath, "\"oidc\"[%zu].group_map must map "
+			config_fail(err, cfgpath, "\"oidc\"[%zu].group_map must map "
 			    "IdP group names to jitd group names", idx);
 			return JIT_ERR_INVALID_ARG;
 		}
@@ -405,7 +374,7 @@ oidc_config_load(json_t *v, const char *cfgpath, struct oidc_config **out,
 	if (v == NULL || json_is_null(v))
 		return JIT_OK;
 	if (!json_is_array(v) || json_array_size(v) > OIDC_PROVIDERS_MAX) {
-		fail(err, cfgpath, "\"oidc\" must be an array of at most %d "
+		config_fail(err, cfgpath, "\"oidc\" must be an array of at most %d "
 		    "identity providers", OIDC_PROVIDERS_MAX);
 		return JIT_ERR_INVALID_ARG;
 	}
@@ -421,13 +390,13 @@ oidc_config_load(json_t *v, const char *cfgpath, struct oidc_config **out,
 		if ((r = load_provider(json_array_get(v, i), i, cfgpath,
 		    &oc->p[i], err)) != JIT_OK) {
 			if (r == JIT_ERR_ALLOC)
-				fail(err, cfgpath, "out of memory");
+				config_fail(err, cfgpath, "out of memory");
 			oidc_config_free(oc);
 			return r;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(oc->p[j].name, oc->p[i].name) == 0) {
-				fail(err, cfgpath, "\"oidc\"[%zu]: two providers "
+				config_fail(err, cfgpath, "\"oidc\"[%zu]: two providers "
 				    "named \"%s\" (set \"name\")", i,
 				    oc->p[i].name);
 				oidc_config_free(oc);
