@@ -411,7 +411,6 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 	const struct route *rt;
 	const char *ct;
 	json_error_t jerr;
-	char allow[128] = "";
 	int i, path_matched = 0;
 
 	if (cx->headers_too_large) {
@@ -431,8 +430,9 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 		if (strcmp(rt->method, rq->method) == 0)
 			break;
 		path_matched = 1;
-		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
-		    "%s%s", allow[0] != '\0' ? ", " : "", rt->method);
+		snprintf(rq->allow + strlen(rq->allow), sizeof(rq->allow) -
+		    strlen(rq->allow), "%s%s", rq->allow[0] != '\0' ? ", " : "",
+		    rt->method);
 		for (int k = 0; k < rq->nparams; k++) {
 			free(rq->params[k]);
 			rq->params[k] = NULL;
@@ -442,7 +442,7 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 	if (i == NROUTES) {
 		if (path_matched)
 			http_error(rq, 405, "method_not_allowed", "use %s for "
-			    "this path", allow);
+			    "this path", rq->allow);
 		else
 			http_error(rq, 404, "not_found", "no such endpoint");
 		return;
@@ -522,8 +522,7 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 	    "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rq->status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    rq->resp != NULL ? "GET, POST" : "GET");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
 	ret = MHD_queue_response(c, (unsigned)rq->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -75,6 +75,7 @@ struct http_req {
 	json_t			*resp;
 	struct MHD_Response	*mhd_resp;	/* custom (streamed) answer */
 	char			 log_user[72];
+	char			 allow[64];	/* methods of the path, for 405 */
 };
 
 /* Returns a reference to the current config (release with config_unref). */

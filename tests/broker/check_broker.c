@@ -390,6 +390,13 @@ START_TEST(http_hygiene)
 		ck_assert(tu_contains(r.headers, "application/json"));
 		tu_resp_free(&r);
 	}
+	/* 405 names exactly the methods the path has. */
+	ck_assert_int_eq(tu_http("DELETE", url("/v1/me"), NULL, NULL, 0, NULL,
+	    NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_msg(tu_contains(r.headers, "Allow: GET\r\n"), "%s",
+	    r.headers);
+	tu_resp_free(&r);
 	/* Body over the cap. */
 	big = malloc(10000);
 	memset(big, 'a', 9999);
