@@ -9,7 +9,7 @@
 
 VARIANT	?= release
 CC	?= cc
-PKGS	 = openssl libsodium libssh jansson libmicrohttpd sqlite3 libcurl check
+PKGS	 = openssl libsodium libssh jansson libmicrohttpd sqlite3 libpq libcurl check
 
 ifeq ($(VARIANT),asan)
 BUILD	 = build/asan

@@ -79,6 +79,65 @@ get_path(json_t *v, const char *key, const char *cfgpath, int nullable,
 	return JIT_OK;
 }
 
+/*
+ * "database": a file path (sqlite), "sqlite:PATH", a "postgresql://" or
+ * "postgres://" URI, or {"postgres": "host=... dbname=..."} (a libpq
+ * keyword/value string, kept as "postgres:" + the string).
+ */
+static int
+get_database(json_t *v, const char *cfgpath, char **out, char **err)
+{
+	const char *s, *pg;
+	size_t n;
+
+	*out = NULL;
+	if (json_is_object(v)) {
+		if (json_object_size(v) != 1 ||
+		    !json_is_string(json_object_get(v, "postgres")) ||
+		    (pg = json_string_value(json_object_get(v, "postgres")))
+		    [0] == '\0' || (n = strlen(pg)) > 4096 ||
+		    strchr(pg, '\n') != NULL) {
+			config_fail(err, cfgpath, "\"database\" as an object "
+			    "must be {\"postgres\": \"host=... dbname=...\"}");
+			return JIT_ERR_INVALID_ARG;
+		}
+		if (asprintf(out, "postgres:%s", pg) == -1) {
+			*out = NULL;
+			return JIT_ERR_ALLOC;
+		}
+		return JIT_OK;
+	}
+	if (json_is_string(v) && ((s = json_string_value(v)),
+	    strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0)) {
+		if (strlen(s) > 4096 || strchr(s, '\n') != NULL) {
+			config_fail(err, cfgpath, "\"database\" URI is too "
+			    "long or holds a newline");
+			return JIT_ERR_INVALID_ARG;
+		}
+		return (*out = strdup(s)) == NULL ? JIT_ERR_ALLOC : JIT_OK;
+	}
+	if (json_is_string(v) && strncmp(json_string_value(v), "sqlite:", 7)
+	    == 0) {
+		json_t *p = json_string(json_string_value(v) + 7);
+		int r;
+
+		if (p == NULL)
+			return JIT_ERR_ALLOC;
+		r = get_path(p, "database", cfgpath, 0, out, err);
+		json_decref(p);
+		return r;
+	}
+	if (json_is_string(v) && strncmp(json_string_value(v), "postgres:", 9)
+	    == 0) {
+		config_fail(err, cfgpath, "\"database\": write a PostgreSQL "
+		    "database as \"postgresql://...\" or {\"postgres\": "
+		    "\"...\"}");
+		return JIT_ERR_INVALID_ARG;
+	}
+	return get_path(v, "database", cfgpath, 0, out, err);
+}
+
 static int
 get_duration(json_t *v, const char *key, const char *cfgpath, int64_t def,
     int64_t max, int64_t *out, char **err)
@@ -284,7 +343,7 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 		goto out;
 	} else if (parse_listen(c, json_string_value(v), err) != JIT_OK)
 		goto out;
-	if (get_path(json_object_get(root, "database"), "database", path, 0,
+	if (get_database(json_object_get(root, "database"), path,
 	    &c->database, err) != JIT_OK ||
 	    get_path(json_object_get(root, "ca_dir"), "ca_dir", path, 0,
 	    &c->ca_dir, err) != JIT_OK ||

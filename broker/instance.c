@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "broker/db.h"
 #include "broker/instance.h"
 #include "broker/store.h"
 #include "broker/web.h"
@@ -240,8 +241,33 @@ create_init_job(struct store_tx *tx, void *arg)
 	return r;
 }
 
+/* Points the default config's "database" at a PostgreSQL URI. */
+static int
+set_database(char **cfgtext, const char *database)
+{
+	const char *key = "\"database\": \"jitd.db\"";
+	char *p, *n = NULL, *enc;
+	json_t *j;
+
+	if ((p = strstr(*cfgtext, key)) == NULL ||
+	    (j = json_string(database)) == NULL)
+		return JIT_ERR_INTERNAL;
+	enc = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	if (enc == NULL || asprintf(&n, "%.*s\"database\": %s%s",
+	    (int)(p - *cfgtext), *cfgtext, enc, p + strlen(key)) == -1) {
+		free(enc);
+		return JIT_ERR_ALLOC;
+	}
+	free(enc);
+	free(*cfgtext);
+	*cfgtext = n;
+	return JIT_OK;
+}
+
 int
-instance_create(const char *dir, const char *passphrase_file, char **err)
+instance_create(const char *dir, const char *passphrase_file,
+    const char *database, char **err)
 {
 	static const char *const names[] = { "jitd.json", "jitd.db", "ca",
 	    "ca.key", "secrets.key", "audit.pub" };
@@ -259,6 +285,12 @@ instance_create(const char *dir, const char *passphrase_file, char **err)
 
 	memset(&sk, 0, sizeof(sk));
 	memset(&in, 0, sizeof(in));
+	if (database != NULL && db_target_kind(database) != DB_PG) {
+		set_err(err, "--database takes a PostgreSQL URI "
+		    "(postgresql://...); without it the instance uses "
+		    "sqlite in DIR/jitd.db");
+		return JIT_ERR_INVALID_ARG;
+	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		set_err(err, "%s: %s", dir, strerror(errno));
 		return JIT_ERR_SYSTEM;
@@ -356,6 +388,9 @@ instance_create(const char *dir, const char *passphrase_file, char **err)
 		}
 		free(web);
 	}
+	if (database != NULL && (r = set_database(&cfgtext, database)) !=
+	    JIT_OK)
+		goto out;
 	if ((r = join(path, sizeof(path), dir, "jitd.json")) != JIT_OK ||
 	    (r = fileio_write_new(path, cfgtext, strlen(cfgtext), 0600)) !=
 	    JIT_OK) {
@@ -364,7 +399,20 @@ instance_create(const char *dir, const char *passphrase_file, char **err)
 	}
 	memset(&so, 0, sizeof(so));
 	so.audit_sk = in.audit_sk;
-	if ((r = join(path, sizeof(path), dir, "jitd.db")) != JIT_OK ||
+	if (database != NULL) {
+		if ((r = store_open(database, 1, &so, &st, err)) != JIT_OK)
+			goto out;
+		/* One database holds one instance (and its one chain). */
+		if (store_audit_head(st) != 0) {
+			set_err(err, "the database already holds a jitd "
+			    "instance (its audit log has %llu events): "
+			    "refusing to start a second chain in it",
+			    (unsigned long long)store_audit_head(st));
+			r = JIT_ERR_EXISTS;
+			goto out;
+		}
+		snprintf(path, sizeof(path), "the database");
+	} else if ((r = join(path, sizeof(path), dir, "jitd.db")) != JIT_OK ||
 	    (r = store_open(path, 1, &so, &st, err)) != JIT_OK)
 		goto out;
 	if ((r = store_write(st, create_init_job, pubb64)) != JIT_OK ||

@@ -50,9 +50,11 @@ int instance_totp_open(const struct instance *in, const char *user,
 /*
  * Creates a new instance in dir: jitd.json, ca.key (or a passphrase
  * sealing when passphrase_file is set), the CA under ca/, secrets.key,
- * audit.pub and jitd.db.  Refuses if any of them exists.
+ * audit.pub and jitd.db.  Refuses if any of them exists.  database, when
+ * not NULL, is a PostgreSQL URI used instead of jitd.db (initialised
+ * here; refused if it already holds an instance's audit log).
  */
 int instance_create(const char *dir, const char *passphrase_file,
-    char **err) __attribute__((warn_unused_result));
+    const char *database, char **err) __attribute__((warn_unused_result));
 
 #endif

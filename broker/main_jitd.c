@@ -5,16 +5,20 @@
  *   jitd user ...            manage users
  *   jitd audit verify        check the audit hash chain and checkpoints
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "broker/admin.h"
+#include "broker/db.h"
 #include "broker/instance.h"
 #include "broker/serve.h"
+#include "broker/store.h"
 #include "common/err.h"
 
 #define DEFAULT_CONFIG "var/jitd.json"
@@ -25,23 +29,31 @@ static const char usage[] =
 "The jitd just-in-time privileged access broker.\n"
 "\n"
 "commands:\n"
-"  init DIR [--passphrase-file F]   create an instance in DIR\n"
+"  init DIR [--passphrase-file F] [--database URI]\n"
+"                                   create an instance in DIR\n"
 "  serve [--listen ADDR:PORT]       run the HTTP API (SIGHUP reloads,\n"
 "                                   SIGTERM drains and stops)\n"
 "  user add|list|disable|enable|passwd|reset-otp|link ...\n"
 "  audit verify [--export FILE] [--key AUDIT.pub]\n"
+"  migrate --from sqlite:PATH --to postgresql://...\n"
+"                                   copy an instance into PostgreSQL\n"
 "\n"
 "-c CONFIG names the configuration file (default " DEFAULT_CONFIG ").\n"
 "Run 'jitd COMMAND --help' for details.\n";
 
 static const char usage_init[] =
-"usage: jitd init DIR [--passphrase-file FILE]\n"
+"usage: jitd init DIR [--passphrase-file FILE] [--database URI]\n"
 "\n"
 "Creates a ready-to-run instance in DIR: jitd.json (safe defaults, listen\n"
 "127.0.0.1:8787), jitd.db, the CA under DIR/ca, the key that seals it\n"
 "(DIR/ca.key, 0600; or a passphrase read from FILE), the sealed instance\n"
 "secret (secrets.key) and the audit checkpoint public key (audit.pub).\n"
-"Refuses to overwrite an existing instance.\n";
+"Refuses to overwrite an existing instance.\n"
+"\n"
+"--database postgresql://USER@HOST:PORT/DB keeps the data in PostgreSQL\n"
+"instead of DIR/jitd.db: the schema is created there (the database must\n"
+"exist and hold no jitd instance yet).  Several replicas share it: copy\n"
+"DIR (same CA and secrets) to each and give each its own \"listen\".\n";
 
 static const char usage_serve[] =
 "usage: jitd [-c CONFIG] serve [--listen ADDR:PORT]\n"
@@ -67,10 +79,11 @@ cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "database", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pf = NULL;
+	const char *pf = NULL, *database = NULL;
 	char *err = NULL;
 	int c;
 
@@ -78,6 +91,8 @@ cmd_init(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == 'p')
 			pf = optarg;
+		else if (c == 'd')
+			database = optarg;
 		else if (c == 'h') {
 			fputs(usage_init, stdout);
 			return 0;
@@ -90,7 +105,7 @@ cmd_init(int argc, char **argv)
 		fputs(usage_init, stderr);
 		return 2;
 	}
-	if (instance_create(argv[optind], pf, &err) != JIT_OK) {
+	if (instance_create(argv[optind], pf, database, &err) != JIT_OK) {
 		fprintf(stderr, "jitd: init: %s\n", err != NULL ? err :
 		    "failed");
 		free(err);
@@ -99,6 +114,76 @@ cmd_init(int argc, char **argv)
 	fprintf(stderr, "jitd: created instance in %s; next: jitd -c "
 	    "%s/jitd.json user add NAME --groups ..., then jitd -c "
 	    "%s/jitd.json serve\n", argv[optind], argv[optind], argv[optind]);
+	return 0;
+}
+
+static const char usage_migrate[] =
+"usage: jitd migrate --from sqlite:PATH --to postgresql://USER@HOST/DB\n"
+"\n"
+"Copies a single-node instance (its sqlite database) into PostgreSQL:\n"
+"users, sessions, requests, votes, certificates, the outbox and the whole\n"
+"audit chain with its signed checkpoints, in one transaction.  The\n"
+"destination database must exist and hold no jitd instance.  Stop jitd\n"
+"first; afterwards set \"database\" in jitd.json to the URI and check\n"
+"the result with 'jitd -c jitd.json audit verify'.\n";
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *from = NULL, *to = NULL;
+	char *err = NULL, *shown;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'f')
+			from = optarg;
+		else if (c == 't')
+			to = optarg;
+		else if (c == 'h') {
+			fputs(usage_migrate, stdout);
+			return 0;
+		} else {
+			fputs(usage_migrate, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || from == NULL || to == NULL) {
+		fputs(usage_migrate, stderr);
+		return 2;
+	}
+	if (strncmp(from, "sqlite:", 7) != 0 || from[7] == '\0') {
+		fprintf(stderr, "jitd: migrate: --from must be sqlite:PATH "
+		    "(the instance's jitd.db)\n");
+		return 2;
+	}
+	if (db_target_kind(to) != DB_PG || strncmp(to, "postgres:", 9) == 0) {
+		fprintf(stderr, "jitd: migrate: --to must be a PostgreSQL URI "
+		    "(postgresql://...)\n");
+		return 2;
+	}
+	if (access(from + 7, R_OK) != 0) {
+		fprintf(stderr, "jitd: migrate: %s: %s\n", from + 7,
+		    strerror(errno));
+		return 1;
+	}
+	if (store_copy(from + 7, to, stdout, &err) != JIT_OK) {
+		fprintf(stderr, "jitd: migrate: %s\n", err != NULL ? err :
+		    "failed");
+		free(err);
+		return 1;
+	}
+	shown = db_target_display(to);
+	fprintf(stderr, "jitd: migrated %s into %s; set \"database\" in "
+	    "jitd.json to it and run 'jitd audit verify'\n", from + 7,
+	    shown != NULL ? shown : "PostgreSQL");
+	free(shown);
 	return 0;
 }
 
@@ -224,6 +309,8 @@ main(int argc, char **argv)
 		return admin_user_main(cfg, argc, argv);
 	if (strcmp(argv[0], "audit") == 0)
 		return cmd_audit(cfg, argc, argv);
+	if (strcmp(argv[0], "migrate") == 0)
+		return cmd_migrate(argc, argv);
 	if (strcmp(argv[0], "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

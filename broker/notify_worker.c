@@ -239,6 +239,9 @@ run_once(struct notify_worker *w)
 	char why[STORE_OUTBOX_ERROR_MAX + 1];
 	size_t i, k;
 
+	/* With several replicas, one delivers (see store_leader). */
+	if (!store_leader(srv->store))
+		return;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return;
 	cfg = server_config(srv);

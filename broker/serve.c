@@ -144,7 +144,7 @@ sweeper_main(void *arg)
 	struct timespec ts;
 	struct config *cfg;
 	int64_t every;
-	int signer_lost = 0;
+	int signer_lost = 0, leader = 0, was_leader = 0;
 
 	pthread_mutex_lock(&srv->sweep_mu);
 	while (!srv->stopping) {
@@ -158,7 +158,15 @@ sweeper_main(void *arg)
 			break;
 		pthread_mutex_unlock(&srv->sweep_mu);
 		cfg = server_config(srv);
-		if (store_write(srv->store, req_sweep_tx, cfg) != JIT_OK)
+		/* With several replicas, one sweeps (see store_leader). */
+		leader = store_leader(srv->store);
+		if (leader != was_leader && store_backend_is_pg(srv->store))
+			logline(leader ? "this replica now runs the expiry "
+			    "sweeper and the outbox worker" : "another replica "
+			    "runs the expiry sweeper and the outbox worker");
+		was_leader = leader;
+		if (leader && store_write(srv->store, req_sweep_tx, cfg) !=
+		    JIT_OK)
 			logline("expiry sweep failed; retrying later");
 		if (srv->signer_max_validity > 0 && !signer_lost &&
 		    !ca_signer_alive(srv->ca)) {

@@ -2,10 +2,7 @@
  * Store core: opening the database, schema migrations, the read pool and
  * the group-commit writer thread (see store.h for the model).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,126 +20,6 @@
 #define BATCH_MAX	512
 #define BUSY_TIMEOUT_MS	5000
 
-/*
- * Schema migrations, applied in order; PRAGMA user_version records how
- * many have run.  Never edit a released entry: add a new one.
- */
-static const char *const migrations[] = {
-	/* 1: users, sessions, audit log. */
-	"CREATE TABLE meta ("
-	"  key TEXT PRIMARY KEY,"
-	"  value TEXT NOT NULL);"
-	"CREATE TABLE users ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  groups_csv TEXT NOT NULL DEFAULT '',"
-	"  pwhash TEXT NOT NULL DEFAULT '',"
-	"  totp_sealed BLOB,"
-	"  disabled INTEGER NOT NULL DEFAULT 0,"
-	"  failed INTEGER NOT NULL DEFAULT 0,"
-	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  last_totp_step INTEGER NOT NULL DEFAULT 0,"
-	"  slack_id TEXT NOT NULL DEFAULT '',"
-	"  created_at INTEGER NOT NULL);"
-	"CREATE TABLE sessions ("
-	"  token_hash BLOB PRIMARY KEY,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id),"
-	"  methods TEXT NOT NULL,"
-	"  auth_time INTEGER NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL,"
-	"  revoked INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX sessions_user ON sessions(user_id);"
-	"CREATE TABLE audit ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  ts INTEGER NOT NULL,"
-	"  actor TEXT NOT NULL,"
-	"  action TEXT NOT NULL,"
-	"  target TEXT NOT NULL,"
-	"  outcome TEXT NOT NULL,"
-	"  details TEXT NOT NULL,"
-	"  prev_hash BLOB NOT NULL,"
-	"  hash BLOB NOT NULL);"
-	"CREATE INDEX audit_actor ON audit(actor, seq);"
-	"CREATE INDEX audit_action ON audit(action, seq);"
-	"CREATE INDEX audit_target ON audit(target, seq);"
-	"CREATE INDEX audit_ts ON audit(ts, seq);"
-	"CREATE TABLE audit_checkpoints ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  ts INTEGER NOT NULL,"
-	"  hash BLOB NOT NULL,"
-	"  signature BLOB NOT NULL);",
-	/* 2: access requests, votes, issued certificates. */
-	"CREATE TABLE requests ("
-	"  id INTEGER PRIMARY KEY,"
-	"  user TEXT NOT NULL,"
-	"  role TEXT NOT NULL,"
-	"  reason TEXT NOT NULL DEFAULT '',"
-	"  ticket TEXT NOT NULL DEFAULT '',"
-	"  duration INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  starts_at INTEGER NOT NULL DEFAULT 0,"
-	"  pending_until INTEGER NOT NULL,"
-	"  approvals_required INTEGER NOT NULL,"
-	"  approvals INTEGER NOT NULL DEFAULT 0,"
-	"  approved_at INTEGER NOT NULL DEFAULT 0,"
-	"  grant_start INTEGER NOT NULL DEFAULT 0,"
-	"  grant_end INTEGER NOT NULL DEFAULT 0,"
-	"  decided_at INTEGER NOT NULL DEFAULT 0,"
-	"  break_glass INTEGER NOT NULL DEFAULT 0,"
-	"  extends INTEGER NOT NULL DEFAULT 0,"
-	"  review_state TEXT NOT NULL DEFAULT '',"
-	"  reviewed_by TEXT NOT NULL DEFAULT '',"
-	"  review_comment TEXT NOT NULL DEFAULT '',"
-	"  reviewed_at INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX requests_state ON requests(state, id);"
-	"CREATE INDEX requests_user ON requests(user, id);"
-	"CREATE INDEX requests_role ON requests(role, id);"
-	"CREATE INDEX requests_review ON requests(review_state, id);"
-	"CREATE TABLE votes ("
-	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
-	"  approver TEXT NOT NULL,"
-	"  decision TEXT NOT NULL,"
-	"  comment TEXT NOT NULL DEFAULT '',"
-	"  at INTEGER NOT NULL,"
-	"  PRIMARY KEY (request_id, approver));"
-	"CREATE TABLE certs ("
-	"  kind TEXT NOT NULL,"
-	"  serial TEXT NOT NULL,"
-	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
-	"  user TEXT NOT NULL,"
-	"  fingerprint TEXT NOT NULL,"
-	"  subject TEXT NOT NULL,"
-	"  valid_after INTEGER NOT NULL,"
-	"  valid_before INTEGER NOT NULL,"
-	"  issued_at INTEGER NOT NULL,"
-	"  PRIMARY KEY (kind, serial));"
-	"CREATE INDEX certs_request ON certs(request_id);",
-	/* 3: notification outbox, replay guard, federated users, CSRF. */
-	"CREATE TABLE outbox ("
-	"  id INTEGER PRIMARY KEY,"
-	"  target TEXT NOT NULL,"
-	"  event TEXT NOT NULL,"
-	"  request_id INTEGER NOT NULL DEFAULT 0,"
-	"  payload TEXT NOT NULL,"
-	"  state TEXT NOT NULL DEFAULT 'pending',"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_at INTEGER NOT NULL,"
-	"  last_error TEXT NOT NULL DEFAULT '',"
-	"  created_at INTEGER NOT NULL,"
-	"  delivered_at INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX outbox_due ON outbox(state, next_at);"
-	"CREATE TABLE replay ("
-	"  kind TEXT NOT NULL,"
-	"  key TEXT NOT NULL,"
-	"  expires_at INTEGER NOT NULL,"
-	"  PRIMARY KEY (kind, key));"
-	"CREATE INDEX replay_expiry ON replay(expires_at);"
-	"ALTER TABLE users ADD COLUMN federated INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE sessions ADD COLUMN csrf TEXT NOT NULL DEFAULT '';",
-};
-#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 struct job {
 	store_job_fn		 fn;
@@ -171,38 +48,17 @@ set_err(char **err, const char *fmt, ...)
 	va_end(ap);
 }
 
-sqlite3_stmt *
+struct db_stmt *
 conn_stmt(struct conn *c, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-	int i;
-
-	for (i = 0; i < c->ncache; i++) {
-		if (c->cache[i].sql == sql) {
-			sqlite3_reset(c->cache[i].st);
-			sqlite3_clear_bindings(c->cache[i].st);
-			return c->cache[i].st;
-		}
-	}
-	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	    NULL) != SQLITE_OK)
-		return NULL;
-	if (c->ncache < STMT_CACHE) {
-		c->cache[c->ncache].sql = sql;
-		c->cache[c->ncache].st = st;
-		c->ncache++;
-	}
-	/* A full cache is a programming error: more distinct SQL than slots. */
-	else
-		abort();
-	return st;
+	return db_prepare(c->db, sql);
 }
 
 int
-col_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+col_text(struct db_stmt *st, int col, char *out, size_t outlen)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
+	const char *t = db_col_text(st, col);
+	int n = db_col_bytes(st, col);
 
 	if (t == NULL) {
 		out[0] = '\0';
@@ -218,101 +74,22 @@ col_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
 static void
 conn_close(struct conn *c)
 {
-	int i;
-
-	for (i = 0; i < c->ncache; i++)
-		sqlite3_finalize(c->cache[i].st);
-	c->ncache = 0;
-	if (c->db != NULL)
-		sqlite3_close(c->db);
+	db_close(c->db);
 	c->db = NULL;
 }
 
 static int
-exec_sql(sqlite3 *db, const char *sql)
+exec_sql(struct conn *c, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? JIT_OK :
-	    JIT_ERR_STORE;
+	return db_exec(c->db, sql);
 }
 
 static int
-conn_open(struct conn *c, const char *path, int flags, char **err)
+conn_open(struct conn *c, const char *path, int flags, int busy_ms,
+    char **err)
 {
 	memset(c, 0, sizeof(*c));
-	if (sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
-		set_err(err, "%s: %s", path, c->db != NULL ?
-		    sqlite3_errmsg(c->db) : "cannot open");
-		conn_close(c);
-		return JIT_ERR_STORE;
-	}
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(c->db, 1);
-	return JIT_OK;
-}
-
-static int
-migrate(sqlite3 *db, char **err)
-{
-	sqlite3_stmt *st = NULL;
-	int version = 0, i;
-
-	if (exec_sql(db, "BEGIN IMMEDIATE") != JIT_OK) {
-		set_err(err, "cannot lock the database: %s", sqlite3_errmsg(db));
-		return JIT_ERR_STORE;
-	}
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
-	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto fail;
-	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (version > NMIGRATIONS) {
-		exec_sql(db, "ROLLBACK");
-		set_err(err, "database schema version %d is newer than this "
-		    "jitd understands (%d)", version, NMIGRATIONS);
-		return JIT_ERR_STORE;
-	}
-	for (i = version; i < NMIGRATIONS; i++) {
-		char pragma[64];
-
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    i + 1);
-		if (exec_sql(db, migrations[i]) != JIT_OK ||
-		    exec_sql(db, pragma) != JIT_OK)
-			goto fail;
-	}
-	if (exec_sql(db, "COMMIT") != JIT_OK)
-		goto fail;
-	return JIT_OK;
- fail:
-	set_err(err, "schema migration failed: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	exec_sql(db, "ROLLBACK");
-	return JIT_ERR_STORE;
-}
-
-static int
-quick_check(sqlite3 *db, char **err)
-{
-	sqlite3_stmt *st = NULL;
-	const unsigned char *t;
-	int r = JIT_ERR_STORE;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		set_err(err, "database is unreadable: %s", sqlite3_errmsg(db));
-		return JIT_ERR_STORE;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW && (t = sqlite3_column_text(st,
-	    0)) != NULL && strcmp((const char *)t, "ok") == 0)
-		r = JIT_OK;
-	else
-		set_err(err, "database failed its integrity check: %s",
-		    (t = sqlite3_column_text(st, 0)) != NULL ?
-		    (const char *)t : sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return r;
+	return db_open(path, flags, busy_ms, &c->db, err);
 }
 
 struct conn *
@@ -331,7 +108,7 @@ store_rconn_get(struct store *s)
 		}
 		if (c == NULL && s->nrconns < RPOOL_MAX) {
 			c = &s->rconns[s->nrconns];
-			if (conn_open(c, s->path, SQLITE_OPEN_READONLY,
+			if (conn_open(c, s->path, DB_READONLY, s->busy_ms,
 			    NULL) != JIT_OK) {
 				c = NULL;
 				break;
@@ -395,7 +172,7 @@ run_batch(struct store *s, struct job *batch)
 	tx.s = s;
 	tx.c = &s->wconn;
 	tx.now = jit_now();
-	began = exec_sql(s->wconn.db, "BEGIN IMMEDIATE") == JIT_OK &&
+	began = db_begin_write(s->wconn.db) == JIT_OK &&
 	    store_audit_load_head(s) == JIT_OK;
 	for (j = batch; j != NULL; j = j->next) {
 		if (!began) {
@@ -406,17 +183,18 @@ run_batch(struct store *s, struct job *batch)
 		memcpy(hash0, s->head_hash, 32);
 		tx.events = NULL;
 		tx.tail = &tx.events;
-		if (exec_sql(s->wconn.db, "SAVEPOINT job") != JIT_OK) {
+		if (exec_sql(&s->wconn, "SAVEPOINT job") != JIT_OK) {
 			j->result = JIT_ERR_STORE;
 			continue;
 		}
 		j->result = j->fn(&tx, j->arg);
 		/*
 		 * sqlite ends the whole transaction by itself on some errors
-		 * (disk full, I/O, out of memory).  Then nothing of this batch
-		 * may commit piecemeal: every job fails.
+		 * (disk full, I/O, out of memory), PostgreSQL when the
+		 * connection drops.  Then nothing of this batch may commit
+		 * piecemeal: every job fails.
 		 */
-		if (sqlite3_get_autocommit(s->wconn.db)) {
+		if (!db_in_tx(s->wconn.db)) {
 			if (j->result == JIT_OK)
 				j->result = JIT_ERR_STORE;
 			pending_free(tx.events);
@@ -425,16 +203,16 @@ run_batch(struct store *s, struct job *batch)
 		}
 		if (j->result != JIT_OK) {
 			/* This job's changes and events vanish; others stay. */
-			if (exec_sql(s->wconn.db, "ROLLBACK TO job") != JIT_OK ||
-			    exec_sql(s->wconn.db, "RELEASE job") != JIT_OK ||
-			    sqlite3_get_autocommit(s->wconn.db))
+			if (exec_sql(&s->wconn, "ROLLBACK TO job") != JIT_OK ||
+			    exec_sql(&s->wconn, "RELEASE job") != JIT_OK ||
+			    !db_in_tx(s->wconn.db))
 				began = 0;
 			s->head_seq = seq0;
 			memcpy(s->head_hash, hash0, 32);
 			pending_free(tx.events);
 			continue;
 		}
-		if (exec_sql(s->wconn.db, "RELEASE job") != JIT_OK) {
+		if (exec_sql(&s->wconn, "RELEASE job") != JIT_OK) {
 			j->result = JIT_ERR_STORE;
 			pending_free(tx.events);
 			began = 0;	/* the transaction is unusable */
@@ -444,8 +222,8 @@ run_batch(struct store *s, struct job *batch)
 		any = 1;
 	}
 	if (began && any) {
-		if (exec_sql(s->wconn.db, "COMMIT") != JIT_OK) {
-			exec_sql(s->wconn.db, "ROLLBACK");
+		if (exec_sql(&s->wconn, "COMMIT") != JIT_OK) {
+			exec_sql(&s->wconn, "ROLLBACK");
 			for (j = batch; j != NULL; j = j->next) {
 				if (j->result == JIT_OK)
 					j->result = JIT_ERR_STORE;
@@ -455,10 +233,10 @@ run_batch(struct store *s, struct job *batch)
 			return;
 		}
 	} else if (began) {
-		exec_sql(s->wconn.db, "ROLLBACK");
+		exec_sql(&s->wconn, "ROLLBACK");
 	} else {
 		/* BEGIN or a RELEASE failed: nothing may count as done. */
-		exec_sql(s->wconn.db, "ROLLBACK");
+		exec_sql(&s->wconn, "ROLLBACK");
 		for (j = batch; j != NULL; j = j->next) {
 			if (j->result == JIT_OK)
 				j->result = JIT_ERR_STORE;
@@ -490,18 +268,18 @@ maybe_checkpoint(struct store *s, int force)
 
 	if (s->audit_sk == NULL)
 		return;
-	if (exec_sql(s->wconn.db, "BEGIN IMMEDIATE") != JIT_OK)
+	if (db_begin_write(s->wconn.db) != JIT_OK)
 		return;
 	if (store_audit_load_head(s) != JIT_OK) {
-		exec_sql(s->wconn.db, "ROLLBACK");
+		exec_sql(&s->wconn, "ROLLBACK");
 		return;
 	}
 	due = s->head_seq > s->cp_seq && (force ||
 	    s->head_seq - s->cp_seq >= s->opts.checkpoint_every ||
 	    now - s->cp_time >= s->opts.checkpoint_interval);
 	if (!due || store_audit_write_checkpoint(s, now) != JIT_OK ||
-	    exec_sql(s->wconn.db, "COMMIT") != JIT_OK)
-		exec_sql(s->wconn.db, "ROLLBACK");
+	    exec_sql(&s->wconn, "COMMIT") != JIT_OK)
+		exec_sql(&s->wconn, "ROLLBACK");
 }
 
 static void
@@ -642,15 +420,54 @@ store_checkpoint(struct store *s)
 	return store_write(s, noop_job, NULL);
 }
 
+static const char SQL_MAX_SEQ[] = "SELECT max(seq) FROM audit";
+
 uint64_t
 store_audit_head(struct store *s)
 {
+	struct db_stmt *st;
+	struct conn *c;
 	uint64_t v;
 
 	pthread_mutex_lock(&s->wmu);
 	v = s->committed_seq;
 	pthread_mutex_unlock(&s->wmu);
+	if (db_kind(s->wconn.db) == DB_SQLITE)
+		return v;
+	/* Other replicas append too: the database knows the head. */
+	if ((c = store_rconn_get(s)) == NULL)
+		return v;
+	if ((st = conn_stmt(c, SQL_MAX_SEQ)) != NULL) {
+		if (db_step(st) == DB_ROW)
+			v = (uint64_t)db_col_int(st, 0);
+		db_reset(st);
+	}
+	store_rconn_put(s, c);
 	return v;
+}
+
+int
+store_leader(struct store *s)
+{
+	int r;
+
+	if (db_kind(s->wconn.db) == DB_SQLITE)
+		return 1;
+	pthread_mutex_lock(&s->lmu);
+	if (s->leader.db == NULL && conn_open(&s->leader, s->path, 0,
+	    s->busy_ms, NULL) != JIT_OK) {
+		pthread_mutex_unlock(&s->lmu);
+		return 0;
+	}
+	r = db_try_leader(s->leader.db);
+	pthread_mutex_unlock(&s->lmu);
+	return r == 1;
+}
+
+int
+store_backend_is_pg(const struct store *s)
+{
+	return db_kind(s->wconn.db) == DB_PG;
 }
 
 int
@@ -658,24 +475,10 @@ store_open(const char *path, int create, const struct store_opts *opts,
     struct store **out, char **err)
 {
 	struct store *s = NULL;
-	struct stat st;
-	int fd, r = JIT_ERR_STORE;
+	char *shown = NULL;
+	int r = JIT_ERR_STORE;
 
 	*out = NULL;
-	if (stat(path, &st) == -1) {
-		if (errno != ENOENT || !create) {
-			set_err(err, "%s: %s", path, strerror(errno));
-			return errno == ENOENT ? JIT_ERR_NOT_FOUND :
-			    JIT_ERR_STORE;
-		}
-		/* Create it private; sqlite's -wal and -shm copy its mode. */
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-		    0600)) == -1) {
-			set_err(err, "%s: %s", path, strerror(errno));
-			return JIT_ERR_STORE;
-		}
-		close(fd);
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(path)) == NULL ||
 	    (s->rconns = calloc(RPOOL_MAX, sizeof(*s->rconns))) == NULL) {
@@ -688,6 +491,8 @@ store_open(const char *path, int create, const struct store_opts *opts,
 		s->opts.checkpoint_every = 1000;
 	if (s->opts.checkpoint_interval <= 0)
 		s->opts.checkpoint_interval = 60;
+	s->busy_ms = s->opts.busy_timeout_ms > 0 ? s->opts.busy_timeout_ms :
+	    BUSY_TIMEOUT_MS;
 	if (opts != NULL && opts->audit_sk != NULL) {
 		if ((s->audit_sk = sodium_malloc(64)) == NULL) {
 			r = JIT_ERR_ALLOC;
@@ -700,38 +505,44 @@ store_open(const char *path, int create, const struct store_opts *opts,
 	pthread_cond_init(&s->rcv, NULL);
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_cond_init(&s->wcv, NULL);
+	pthread_mutex_init(&s->lmu, NULL);
 	s->qtail = &s->queue;
-	if ((r = conn_open(&s->wconn, path, SQLITE_OPEN_READWRITE, err)) !=
-	    JIT_OK)
+	if ((r = conn_open(&s->wconn, path, create ? DB_CREATE : 0, s->busy_ms,
+	    err)) != JIT_OK)
 		goto fail;
-	if (exec_sql(s->wconn.db, "PRAGMA journal_mode=WAL") != JIT_OK ||
-	    exec_sql(s->wconn.db, "PRAGMA synchronous=FULL") != JIT_OK ||
-	    exec_sql(s->wconn.db, "PRAGMA foreign_keys=ON") != JIT_OK) {
-		set_err(err, "%s: %s", path, sqlite3_errmsg(s->wconn.db));
+	shown = db_target_display(path);
+	if (db_kind(s->wconn.db) == DB_SQLITE &&
+	    (exec_sql(&s->wconn, "PRAGMA journal_mode=WAL") != JIT_OK ||
+	    exec_sql(&s->wconn, "PRAGMA synchronous=FULL") != JIT_OK ||
+	    exec_sql(&s->wconn, "PRAGMA foreign_keys=ON") != JIT_OK)) {
+		set_err(err, "%s: %s", shown != NULL ? shown : "database",
+		    db_errmsg(s->wconn.db));
 		r = JIT_ERR_STORE;
 		goto fail;
 	}
-	if ((r = quick_check(s->wconn.db, err)) != JIT_OK ||
-	    (r = migrate(s->wconn.db, err)) != JIT_OK)
+	if ((r = store_quick_check(s->wconn.db, err)) != JIT_OK ||
+	    (r = store_migrate(s->wconn.db, err)) != JIT_OK)
 		goto fail;
-	if (exec_sql(s->wconn.db, "BEGIN") != JIT_OK ||
+	if (exec_sql(&s->wconn, "BEGIN") != JIT_OK ||
 	    (r = store_audit_load_head(s)) != JIT_OK) {
-		exec_sql(s->wconn.db, "ROLLBACK");
-		set_err(err, "%s: cannot read the audit log: %s", path,
-		    sqlite3_errmsg(s->wconn.db));
+		exec_sql(&s->wconn, "ROLLBACK");
+		set_err(err, "%s: cannot read the audit log: %s",
+		    shown != NULL ? shown : "database", db_errmsg(s->wconn.db));
 		r = JIT_ERR_STORE;
 		goto fail;
 	}
-	exec_sql(s->wconn.db, "COMMIT");
+	exec_sql(&s->wconn, "COMMIT");
 	s->committed_seq = s->head_seq;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		r = JIT_ERR_SYSTEM;
 		goto fail;
 	}
 	s->writer_started = 1;
+	free(shown);
 	*out = s;
 	return JIT_OK;
  fail:
+	free(shown);
 	store_close(s);
 	return r;
 }
@@ -751,6 +562,7 @@ store_close(struct store *s)
 		pthread_join(s->writer, NULL);
 	}
 	conn_close(&s->wconn);
+	conn_close(&s->leader);
 	if (s->rconns != NULL)
 		for (i = 0; i < s->nrconns; i++)
 			conn_close(&s->rconns[i]);

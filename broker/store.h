@@ -1,5 +1,7 @@
 /*
- * The store: the only code in jitd that speaks SQL (sqlite3 today).
+ * The store: the only code in jitd that speaks SQL, to sqlite3 (the
+ * embedded default) or PostgreSQL (several replicas on one database);
+ * broker/db.h hides which.
  *
  * Writes go through one writer thread that owns the write connection and
  * commits in groups: callers hand it a job (a function that performs the
@@ -17,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -42,6 +45,8 @@ struct store_opts {
 	/* Called by the writer after each commit, once per new event. */
 	void		(*on_event)(void *arg, const struct audit_event *ev);
 	void		*on_event_arg;
+	/* Longest wait for a database lock, ms; default 5000. */
+	int		 busy_timeout_ms;
 };
 
 /*
@@ -71,6 +76,26 @@ int store_write(struct store *s, store_job_fn fn, void *arg) STORE_WUR;
  */
 int store_write_async(struct store *s, store_job_fn fn, void *arg,
     void (*done)(void *done_arg, int result), void *done_arg) STORE_WUR;
+
+/*
+ * 1 if this process is the one replica that runs the singleton duties
+ * (the expiry sweeper, the outbox worker): always on sqlite; on
+ * PostgreSQL whoever holds a session advisory lock, which passes to
+ * another replica when the holder's connection ends (it dies).
+ */
+int store_leader(struct store *s);
+
+/* 1 if the database is PostgreSQL. */
+int store_backend_is_pg(const struct store *s);
+
+/*
+ * Copies every table of the instance in database from into database to
+ * (which must hold no instance yet; its schema is created), in one
+ * transaction, and prints a row count per table to report.  Both are
+ * store_open() targets.  The source should not be in use meanwhile.
+ */
+int store_copy(const char *from, const char *to, FILE *report, char **err)
+    STORE_WUR;
 
 /* Writes a signed checkpoint now if events were added since the last. */
 int store_checkpoint(struct store *s) STORE_WUR;

@@ -21,14 +21,18 @@ static const char SQL_INSERT[] =
     "INSERT INTO audit (seq, ts, actor, action, target, outcome, details, "
     "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_INSERT_CP[] =
-    "INSERT OR REPLACE INTO audit_checkpoints (seq, ts, hash, signature) "
-    "VALUES (?, ?, ?, ?)";
+    "INSERT INTO audit_checkpoints (seq, ts, hash, signature) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET ts = excluded.ts, "
+    "hash = excluded.hash, signature = excluded.signature";
 static const char SQL_QUERY[] =
     "SELECT seq, ts, actor, action, target, outcome, details, prev_hash, "
     "hash FROM audit WHERE seq > ?1 "
-    "AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3) "
-    "AND (?4 IS NULL OR target = ?4) AND (?5 = 0 OR ts >= ?5) "
-    "AND (?6 = 0 OR ts < ?6) ORDER BY seq LIMIT ?7";
+    "AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2) "
+    "AND (CAST(?3 AS TEXT) IS NULL OR action = ?3) "
+    "AND (CAST(?4 AS TEXT) IS NULL OR target = ?4) "
+    "AND ts >= CAST(?5 AS BIGINT) "
+    "AND (CAST(?6 AS BIGINT) = 0 OR ts < CAST(?6 AS BIGINT)) "
+    "ORDER BY seq LIMIT ?7";
 static const char SQL_EXPORT[] =
     "SELECT a.seq, a.ts, a.actor, a.action, a.target, a.outcome, a.details, "
     "a.prev_hash, a.hash, c.ts, c.hash, c.signature FROM audit a "
@@ -41,40 +45,40 @@ static const char SQL_ORPHAN_CP[] =
 int
 store_audit_load_head(struct store *s)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(&s->wconn, SQL_HEAD)) == NULL)
 		return JIT_ERR_STORE;
 	s->head_seq = 0;
 	memset(s->head_hash, 0, sizeof(s->head_hash));
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 1) != 32) {
-			sqlite3_reset(st);
+	if ((rc = db_step(st)) == DB_ROW) {
+		if (db_col_bytes(st, 1) != 32) {
+			db_reset(st);
 			return JIT_ERR_STORE;
 		}
-		s->head_seq = (uint64_t)sqlite3_column_int64(st, 0);
-		memcpy(s->head_hash, sqlite3_column_blob(st, 1), 32);
+		s->head_seq = (uint64_t)db_col_int(st, 0);
+		memcpy(s->head_hash, db_col_blob(st, 1), 32);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return JIT_ERR_STORE;
 	if ((st = conn_stmt(&s->wconn, SQL_LAST_CP)) == NULL)
 		return JIT_ERR_STORE;
 	s->cp_seq = 0;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		s->cp_seq = (uint64_t)sqlite3_column_int64(st, 0);
-		s->cp_time = sqlite3_column_int64(st, 1);
+	if ((rc = db_step(st)) == DB_ROW) {
+		s->cp_seq = (uint64_t)db_col_int(st, 0);
+		s->cp_time = db_col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_audit_write_checkpoint(struct store *s, int64_t now)
 {
 	struct audit_checkpoint cp;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(&cp, 0, sizeof(cp));
@@ -85,13 +89,13 @@ store_audit_write_checkpoint(struct store *s, int64_t now)
 		return JIT_ERR_CRYPTO;
 	if ((st = conn_stmt(&s->wconn, SQL_INSERT_CP)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)cp.seq);
-	sqlite3_bind_int64(st, 2, cp.ts);
-	sqlite3_bind_blob(st, 3, cp.hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, cp.sig, 64, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int(st, 1, (int64_t)cp.seq);
+	db_bind_int(st, 2, cp.ts);
+	db_bind_blob(st, 3, cp.hash, 32);
+	db_bind_blob(st, 4, cp.sig, 64);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
 	s->cp_seq = cp.seq;
 	s->cp_time = now;
@@ -110,7 +114,7 @@ store_tx_audit(struct store_tx *tx, const char *actor, const char *action,
 {
 	struct store *s = tx->s;
 	struct pending_event *p = NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *dj = NULL;
 	int r = JIT_ERR_INTERNAL, rc;
 
@@ -148,18 +152,18 @@ store_tx_audit(struct store_tx *tx, const char *actor, const char *action,
 		r = JIT_ERR_STORE;
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)p->ev.seq);
-	sqlite3_bind_int64(st, 2, p->ev.ts);
-	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, dj, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 8, p->ev.prev_hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 9, p->ev.hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_bind_int(st, 1, (int64_t)p->ev.seq);
+	db_bind_int(st, 2, p->ev.ts);
+	db_bind_text(st, 3, actor);
+	db_bind_text(st, 4, action);
+	db_bind_text(st, 5, target);
+	db_bind_text(st, 6, outcome);
+	db_bind_text(st, 7, dj);
+	db_bind_blob(st, 8, p->ev.prev_hash, 32);
+	db_bind_blob(st, 9, p->ev.hash, 32);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE) {
 		r = JIT_ERR_STORE;
 		goto out;
 	}
@@ -177,19 +181,19 @@ store_tx_audit(struct store_tx *tx, const char *actor, const char *action,
 
 /* Fills ev from a row (columns 0..8); strings point into the statement. */
 static int
-row_event(sqlite3_stmt *st, struct audit_event *ev)
+row_event(struct db_stmt *st, struct audit_event *ev)
 {
 	json_error_t jerr;
 	const char *d;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->seq = (uint64_t)sqlite3_column_int64(st, 0);
-	ev->ts = sqlite3_column_int64(st, 1);
-	ev->actor = (const char *)sqlite3_column_text(st, 2);
-	ev->action = (const char *)sqlite3_column_text(st, 3);
-	ev->target = (const char *)sqlite3_column_text(st, 4);
-	ev->outcome = (const char *)sqlite3_column_text(st, 5);
-	d = (const char *)sqlite3_column_text(st, 6);
+	ev->seq = (uint64_t)db_col_int(st, 0);
+	ev->ts = db_col_int(st, 1);
+	ev->actor = db_col_text(st, 2);
+	ev->action = db_col_text(st, 3);
+	ev->target = db_col_text(st, 4);
+	ev->outcome = db_col_text(st, 5);
+	d = db_col_text(st, 6);
 	if (ev->actor == NULL || ev->action == NULL || ev->target == NULL ||
 	    ev->outcome == NULL || d == NULL)
 		return JIT_ERR_STORE;
@@ -200,10 +204,10 @@ row_event(sqlite3_stmt *st, struct audit_event *ev)
 	if ((ev->details = json_loads(d, JSON_REJECT_DUPLICATES, &jerr)) == NULL &&
 	    (ev->details = json_string(d)) == NULL)
 		ev->details = json_null();
-	if (sqlite3_column_bytes(st, 7) == 32)
-		memcpy(ev->prev_hash, sqlite3_column_blob(st, 7), 32);
-	if (sqlite3_column_bytes(st, 8) == 32)
-		memcpy(ev->hash, sqlite3_column_blob(st, 8), 32);
+	if (db_col_bytes(st, 7) == 32)
+		memcpy(ev->prev_hash, db_col_blob(st, 7), 32);
+	if (db_col_bytes(st, 8) == 32)
+		memcpy(ev->hash, db_col_blob(st, 8), 32);
 	return JIT_OK;
 }
 
@@ -213,7 +217,7 @@ store_audit_query(struct store *s, const struct store_audit_filter *f,
 {
 	struct audit_event ev;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r = JIT_OK, rc;
 
 	if (f->limit == 0 || f->limit > 1000)
@@ -224,17 +228,17 @@ store_audit_query(struct store *s, const struct store_audit_filter *f,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->after);
+	db_bind_int(st, 1, (int64_t)f->after);
 	if (f->actor != NULL)
-		sqlite3_bind_text(st, 2, f->actor, -1, SQLITE_STATIC);
+		db_bind_text(st, 2, f->actor);
 	if (f->action != NULL)
-		sqlite3_bind_text(st, 3, f->action, -1, SQLITE_STATIC);
+		db_bind_text(st, 3, f->action);
 	if (f->target != NULL)
-		sqlite3_bind_text(st, 4, f->target, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, f->since);
-	sqlite3_bind_int64(st, 6, f->until);
-	sqlite3_bind_int(st, 7, (int)f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_text(st, 4, f->target);
+	db_bind_int(st, 5, f->since);
+	db_bind_int(st, 6, f->until);
+	db_bind_int(st, 7, (int)f->limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((r = row_event(st, &ev)) != JIT_OK)
 			break;
 		r = cb(arg, &ev);
@@ -242,27 +246,29 @@ store_audit_query(struct store *s, const struct store_audit_filter *f,
 		if (r != JIT_OK)
 			break;
 	}
-	if (r == JIT_OK && rc != SQLITE_DONE)
+	if (r == JIT_OK && rc != DB_DONE)
 		r = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	return r;
 }
 
 static int
-row_checkpoint(sqlite3_stmt *st, int c0, uint64_t seq,
+row_checkpoint(struct db_stmt *st, int c0, uint64_t seq,
     struct audit_checkpoint *cp)
 {
 	memset(cp, 0, sizeof(*cp));
 	cp->seq = seq;
-	cp->ts = sqlite3_column_int64(st, c0);
-	if (sqlite3_column_bytes(st, c0 + 1) != 32 ||
-	    sqlite3_column_bytes(st, c0 + 2) != 64)
+	cp->ts = db_col_int(st, c0);
+	if (db_col_bytes(st, c0 + 1) != 32 ||
+	    db_col_bytes(st, c0 + 2) != 64)
 		return JIT_ERR_STORE;
-	memcpy(cp->hash, sqlite3_column_blob(st, c0 + 1), 32);
-	memcpy(cp->sig, sqlite3_column_blob(st, c0 + 2), 64);
+	memcpy(cp->hash, db_col_blob(st, c0 + 1), 32);
+	memcpy(cp->sig, db_col_blob(st, c0 + 2), 64);
 	return JIT_OK;
 }
+
+#define EXPORT_CHUNK	4096
 
 int
 store_audit_export(struct store *s, uint64_t after, uint64_t limit,
@@ -272,37 +278,47 @@ store_audit_export(struct store *s, uint64_t after, uint64_t limit,
 	struct audit_event ev;
 	struct audit_checkpoint cp;
 	struct conn *c;
-	sqlite3_stmt *st;
-	int r = JIT_OK, rc;
+	struct db_stmt *st;
+	uint64_t last = after, left = limit, chunk, got;
+	int r = JIT_OK, rc = DB_DONE;
 
 	if ((c = store_rconn_get(s)) == NULL)
 		return JIT_ERR_STORE;
 	/* One read transaction so the stream is a consistent snapshot. */
-	if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_begin_read(c->db) != JIT_OK) {
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	if ((st = conn_stmt(c, SQL_EXPORT)) == NULL) {
-		r = JIT_ERR_STORE;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = row_event(st, &ev)) != JIT_OK)
-			break;
-		r = cb(arg, &ev, NULL);
-		if (r == JIT_OK && sqlite3_column_type(st, 9) != SQLITE_NULL) {
-			if ((r = row_checkpoint(st, 9, ev.seq, &cp)) == JIT_OK)
-				r = cb(arg, NULL, &cp);
+	/* In chunks, so no engine holds the whole log in memory. */
+	do {
+		chunk = limit == 0 || left > EXPORT_CHUNK ? EXPORT_CHUNK : left;
+		if ((st = conn_stmt(c, SQL_EXPORT)) == NULL) {
+			r = JIT_ERR_STORE;
+			goto out;
 		}
-		json_decref(ev.details);
-		if (r != JIT_OK)
-			break;
-	}
-	if (r == JIT_OK && rc != SQLITE_DONE)
-		r = JIT_ERR_STORE;
-	sqlite3_reset(st);
+		db_bind_int(st, 1, (int64_t)last);
+		db_bind_int(st, 2, (int64_t)chunk);
+		got = 0;
+		while ((rc = db_step(st)) == DB_ROW) {
+			if ((r = row_event(st, &ev)) != JIT_OK)
+				break;
+			got++;
+			last = ev.seq;
+			r = cb(arg, &ev, NULL);
+			if (r == JIT_OK && !db_col_null(st, 9)) {
+				if ((r = row_checkpoint(st, 9, ev.seq, &cp)) ==
+				    JIT_OK)
+					r = cb(arg, NULL, &cp);
+			}
+			json_decref(ev.details);
+			if (r != JIT_OK)
+				break;
+		}
+		if (r == JIT_OK && rc != DB_DONE)
+			r = JIT_ERR_STORE;
+		db_reset(st);
+		left -= limit == 0 ? 0 : got;
+	} while (r == JIT_OK && got == chunk && (limit == 0 || left > 0));
 	/*
 	 * Checkpoints whose event is gone (the log was cut short) are still
 	 * exported, so a verifier reports the truncation.
@@ -312,17 +328,18 @@ store_audit_export(struct store *s, uint64_t after, uint64_t limit,
 			r = JIT_ERR_STORE;
 			goto out;
 		}
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-		while (r == JIT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_int(st, 1, (int64_t)after);
+		while (r == JIT_OK && (rc = db_step(st)) == DB_ROW) {
 			if ((r = row_checkpoint(st, 1,
-			    (uint64_t)sqlite3_column_int64(st, 0), &cp)) ==
-			    JIT_OK)
+			    (uint64_t)db_col_int(st, 0), &cp)) == JIT_OK)
 				r = cb(arg, NULL, &cp);
 		}
-		sqlite3_reset(st);
+		if (r == JIT_OK && rc != DB_DONE)
+			r = JIT_ERR_STORE;
+		db_reset(st);
 	}
  out:
-	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	db_exec(c->db, "COMMIT");
 	store_rconn_put(s, c);
 	return r;
 }

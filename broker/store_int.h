@@ -6,21 +6,14 @@
 #define JIT_BROKER_STORE_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include "common/audit_chain.h"
+#include "broker/db.h"
 #include "broker/store.h"
 
-#define STMT_CACHE	128
-
-/* One sqlite connection with its cache of prepared statements. */
+/* One database connection (it caches its prepared statements). */
 struct conn {
-	sqlite3		*db;
-	struct {
-		const char	*sql;	/* identity: the static SQL string */
-		sqlite3_stmt	*st;
-	}		 cache[STMT_CACHE];
-	int		 ncache;
+	struct db	*db;
 	int		 busy;		/* in use (read pool) */
 };
 
@@ -40,6 +33,9 @@ struct store_tx {
 
 struct store {
 	char			*path;
+	int			 busy_ms;
+	struct conn		 leader;	/* PostgreSQL: the leader lock */
+	pthread_mutex_t		 lmu;
 	struct store_opts	 opts;
 	uint8_t			*audit_sk;	/* sodium_malloc'd copy or NULL */
 	struct conn		 wconn;
@@ -69,14 +65,18 @@ struct store {
  * Returns a reset prepared statement for sql on c (cached by the pointer
  * identity of sql, which must be a string literal), or NULL.
  */
-sqlite3_stmt *conn_stmt(struct conn *c, const char *sql);
+struct db_stmt *conn_stmt(struct conn *c, const char *sql);
 
 /* Read-pool connections. */
 struct conn *store_rconn_get(struct store *s);
 void store_rconn_put(struct store *s, struct conn *c);
 
 /* Copies a text column into a fixed buffer; returns 0 or -1 if too long. */
-int col_text(sqlite3_stmt *st, int col, char *out, size_t outlen);
+int col_text(struct db_stmt *st, int col, char *out, size_t outlen);
+
+/* The schema (store_schema.c): migrations and sqlite's quick check. */
+int store_migrate(struct db *d, char **err);
+int store_quick_check(struct db *d, char **err);
 
 /* Loads the chain head and last checkpoint (called in store_open). */
 int store_audit_load_head(struct store *s);

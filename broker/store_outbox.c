@@ -30,7 +30,7 @@ int
 store_tx_outbox_insert(struct store_tx *tx, const char *target,
     const char *event, int64_t request_id, const char *payload)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (strlen(target) > STORE_NAME_MAX || strlen(event) >= 32 ||
@@ -38,61 +38,61 @@ store_tx_outbox_insert(struct store_tx *tx, const char *target,
 		return JIT_ERR_LIMIT;
 	if ((st = conn_stmt(tx->c, SQL_OB_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, request_id);
-	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, tx->now);
-	sqlite3_bind_int64(st, 6, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_text(st, 1, target);
+	db_bind_text(st, 2, event);
+	db_bind_int(st, 3, request_id);
+	db_bind_text(st, 4, payload);
+	db_bind_int(st, 5, tx->now);
+	db_bind_int(st, 6, tx->now);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_tx_outbox_update(struct store_tx *tx, int64_t id, const char *state,
     int attempts, int64_t next_at, const char *last_error)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (strlen(last_error) > STORE_OUTBOX_ERROR_MAX)
 		return JIT_ERR_LIMIT;
 	if ((st = conn_stmt(tx->c, SQL_OB_UPDATE)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next_at);
-	sqlite3_bind_text(st, 4, last_error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, strcmp(state, "delivered") == 0 ? tx->now :
+	db_bind_text(st, 1, state);
+	db_bind_int(st, 2, attempts);
+	db_bind_int(st, 3, next_at);
+	db_bind_text(st, 4, last_error);
+	db_bind_int(st, 5, strcmp(state, "delivered") == 0 ? tx->now :
 	    0);
-	sqlite3_bind_int64(st, 6, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int(st, 6, id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
-	return sqlite3_changes(tx->c->db) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
 }
 
 static int
-row_outbox(sqlite3_stmt *st, struct store_outbox *o)
+row_outbox(struct db_stmt *st, struct store_outbox *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(st, 0);
+	o->id = db_col_int(st, 0);
 	if (col_text(st, 1, o->target, sizeof(o->target)) != 0 ||
 	    col_text(st, 2, o->event, sizeof(o->event)) != 0 ||
 	    col_text(st, 5, o->state, sizeof(o->state)) != 0 ||
 	    col_text(st, 8, o->last_error, sizeof(o->last_error)) != 0)
 		return JIT_ERR_STORE;
-	o->request_id = sqlite3_column_int64(st, 3);
-	o->payload = (char *)sqlite3_column_text(st, 4);
-	if (o->payload == NULL || sqlite3_column_bytes(st, 4) >
+	o->request_id = db_col_int(st, 3);
+	o->payload = (char *)db_col_text(st, 4);
+	if (o->payload == NULL || db_col_bytes(st, 4) >
 	    STORE_OUTBOX_PAYLOAD_MAX)
 		return JIT_ERR_STORE;
-	o->attempts = sqlite3_column_int(st, 6);
-	o->next_at = sqlite3_column_int64(st, 7);
-	o->created_at = sqlite3_column_int64(st, 9);
-	o->delivered_at = sqlite3_column_int64(st, 10);
+	o->attempts = (int)db_col_int(st, 6);
+	o->next_at = db_col_int(st, 7);
+	o->created_at = db_col_int(st, 9);
+	o->delivered_at = db_col_int(st, 10);
 	return JIT_OK;
 }
 
@@ -103,7 +103,7 @@ store_outbox_list(struct store *s, const char *state, int64_t now,
 {
 	struct store_outbox o;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r = JIT_OK, rc;
 
 	if (limit == 0 || limit > 1000 || (state != NULL &&
@@ -117,18 +117,18 @@ store_outbox_list(struct store *s, const char *state, int64_t now,
 		return JIT_ERR_STORE;
 	}
 	if (state != NULL) {
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int(st, 2, (int)limit);
+		db_bind_int(st, 1, now);
+		db_bind_int(st, 2, (int)limit);
 	} else
-		sqlite3_bind_int(st, 1, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_int(st, 1, (int)limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((r = row_outbox(st, &o)) != JIT_OK ||
 		    (r = cb(arg, &o)) != JIT_OK)
 			break;
 	}
-	if (r == JIT_OK && rc != SQLITE_DONE)
+	if (r == JIT_OK && rc != DB_DONE)
 		r = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	return r;
 }
@@ -137,9 +137,9 @@ int
 store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered,
     int64_t *dead)
 {
-	const unsigned char *state;
+	const char *state;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t n;
 	int rc;
 
@@ -150,9 +150,9 @@ store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		state = sqlite3_column_text(st, 0);
-		n = sqlite3_column_int64(st, 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		state = db_col_text(st, 0);
+		n = db_col_int(st, 1);
 		if (state == NULL)
 			continue;
 		if (strcmp((const char *)state, "pending") == 0)
@@ -162,9 +162,9 @@ store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered,
 		else if (strcmp((const char *)state, "dead") == 0)
 			*dead = n;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	return rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
@@ -172,7 +172,7 @@ store_tx_user_get_by_slack(struct store_tx *tx, const char *slack_id,
     struct store_user *u)
 {
 	char name[STORE_NAME_MAX + 1];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, n = 0;
 
 	memset(u, 0, sizeof(*u));
@@ -180,15 +180,15 @@ store_tx_user_get_by_slack(struct store_tx *tx, const char *slack_id,
 		return JIT_ERR_NOT_FOUND;
 	if ((st = conn_stmt(tx->c, SQL_USER_BY_SLACK)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, slack_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_text(st, 1, slack_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n++ == 0 && col_text(st, 0, name, sizeof(name)) != 0) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return JIT_ERR_STORE;
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
 	/* An id linked to two users maps to neither. */
 	if (n != 1)

@@ -6,32 +6,35 @@
 
 static const char SQL_PURGE[] = "DELETE FROM replay WHERE expires_at <= ?";
 static const char SQL_INSERT[] =
-    "INSERT INTO replay (kind, key, expires_at) VALUES (?, ?, ?)";
+    "INSERT INTO replay (kind, key, expires_at) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING";
 
 int
 store_tx_replay_once(struct store_tx *tx, const char *kind, const char *key,
     int64_t expires_at)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (strlen(kind) > 32 || strlen(key) > 256)
 		return JIT_ERR_LIMIT;
 	if ((st = conn_stmt(tx->c, SQL_PURGE)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int(st, 1, tx->now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
 	if ((st = conn_stmt(tx->c, SQL_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, expires_at);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return JIT_ERR_EXISTS;
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_text(st, 1, kind);
+	db_bind_text(st, 2, key);
+	db_bind_int(st, 3, expires_at);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return JIT_ERR_STORE;
+	/* A conflict inserts nothing (and, unlike an error, keeps the
+	 * transaction usable on every engine). */
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_EXISTS;
 }

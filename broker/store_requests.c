@@ -7,19 +7,19 @@
 #include "broker/store_int.h"
 #include "common/err.h"
 
-#define REQ_COLS "id, user, role, reason, ticket, duration, state, " \
+#define REQ_COLS "id, \"user\", role, reason, ticket, duration, state, " \
 	"created_at, starts_at, pending_until, approvals_required, " \
 	"approvals, approved_at, grant_start, grant_end, decided_at, " \
 	"break_glass, extends, review_state, reviewed_by, review_comment, " \
 	"reviewed_at"
 
 static const char SQL_REQ_INSERT[] =
-    "INSERT INTO requests (user, role, reason, ticket, duration, state, "
+    "INSERT INTO requests (\"user\", role, reason, ticket, duration, state, "
     "created_at, starts_at, pending_until, approvals_required, approvals, "
     "approved_at, grant_start, grant_end, decided_at, break_glass, extends, "
     "review_state, reviewed_by, review_comment, reviewed_at) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17, ?18, ?19, ?20, ?21)";
+    "?16, ?17, ?18, ?19, ?20, ?21) RETURNING id";
 static const char SQL_REQ_UPDATE[] =
     "UPDATE requests SET state = ?6, approvals = ?11, approved_at = ?12, "
     "grant_start = ?13, grant_end = ?14, decided_at = ?15, "
@@ -28,26 +28,28 @@ static const char SQL_REQ_UPDATE[] =
 static const char SQL_REQ_GET[] =
     "SELECT " REQ_COLS " FROM requests WHERE id = ?";
 static const char SQL_REQ_LIST[] =
-    "SELECT " REQ_COLS " FROM requests WHERE (?1 IS NULL OR user = ?1) "
-    "AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR review_state = ?3) "
+    "SELECT " REQ_COLS " FROM requests "
+    "WHERE (CAST(?1 AS TEXT) IS NULL OR \"user\" = ?1) "
+    "AND (CAST(?2 AS TEXT) IS NULL OR state = ?2) "
+    "AND (CAST(?3 AS TEXT) IS NULL OR review_state = ?3) "
     "ORDER BY id DESC LIMIT ?4";
 static const char SQL_REQ_DUE[] =
     "SELECT id FROM requests WHERE (state = 'pending' AND pending_until <= "
     "?1) OR (state = 'approved' AND grant_end <= ?1) ORDER BY id LIMIT ?2";
 static const char SQL_VOTE_INSERT[] =
     "INSERT INTO votes (request_id, approver, decision, comment, at) "
-    "VALUES (?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_VOTE_EXISTS[] =
     "SELECT 1 FROM votes WHERE request_id = ? AND approver = ?";
 static const char SQL_VOTE_LIST[] =
     "SELECT approver, decision, comment, at FROM votes WHERE request_id = ? "
     "ORDER BY at, rowid";
 static const char SQL_CERT_INSERT[] =
-    "INSERT INTO certs (kind, serial, request_id, user, fingerprint, "
+    "INSERT INTO certs (kind, serial, request_id, \"user\", fingerprint, "
     "subject, valid_after, valid_before, issued_at) VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_CERT_LIST[] =
-    "SELECT kind, serial, request_id, user, fingerprint, subject, "
+    "SELECT kind, serial, request_id, \"user\", fingerprint, subject, "
     "valid_after, valid_before, issued_at FROM certs WHERE request_id = ? "
     "ORDER BY issued_at, rowid";
 static const char SQL_KRL[] =
@@ -56,36 +58,36 @@ static const char SQL_KRL[] =
     "ORDER BY c.serial";
 
 static void
-bind_request(sqlite3_stmt *st, const struct store_request *r)
+bind_request(struct db_stmt *st, const struct store_request *r)
 {
-	sqlite3_bind_text(st, 1, r->user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->ticket, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, r->duration);
-	sqlite3_bind_text(st, 6, r->state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, r->created_at);
-	sqlite3_bind_int64(st, 8, r->starts_at);
-	sqlite3_bind_int64(st, 9, r->pending_until);
-	sqlite3_bind_int(st, 10, r->approvals_required);
-	sqlite3_bind_int(st, 11, r->approvals);
-	sqlite3_bind_int64(st, 12, r->approved_at);
-	sqlite3_bind_int64(st, 13, r->grant_start);
-	sqlite3_bind_int64(st, 14, r->grant_end);
-	sqlite3_bind_int64(st, 15, r->decided_at);
-	sqlite3_bind_int(st, 16, r->break_glass);
-	sqlite3_bind_int64(st, 17, r->extends);
-	sqlite3_bind_text(st, 18, r->review_state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 19, r->reviewed_by, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 20, r->review_comment, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 21, r->reviewed_at);
+	db_bind_text(st, 1, r->user);
+	db_bind_text(st, 2, r->role);
+	db_bind_text(st, 3, r->reason);
+	db_bind_text(st, 4, r->ticket);
+	db_bind_int(st, 5, r->duration);
+	db_bind_text(st, 6, r->state);
+	db_bind_int(st, 7, r->created_at);
+	db_bind_int(st, 8, r->starts_at);
+	db_bind_int(st, 9, r->pending_until);
+	db_bind_int(st, 10, r->approvals_required);
+	db_bind_int(st, 11, r->approvals);
+	db_bind_int(st, 12, r->approved_at);
+	db_bind_int(st, 13, r->grant_start);
+	db_bind_int(st, 14, r->grant_end);
+	db_bind_int(st, 15, r->decided_at);
+	db_bind_int(st, 16, r->break_glass);
+	db_bind_int(st, 17, r->extends);
+	db_bind_text(st, 18, r->review_state);
+	db_bind_text(st, 19, r->reviewed_by);
+	db_bind_text(st, 20, r->review_comment);
+	db_bind_int(st, 21, r->reviewed_at);
 }
 
 static int
-row_request(sqlite3_stmt *st, struct store_request *r)
+row_request(struct db_stmt *st, struct store_request *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = db_col_int(st, 0);
 	if (col_text(st, 1, r->user, sizeof(r->user)) != 0 ||
 	    col_text(st, 2, r->role, sizeof(r->role)) != 0 ||
 	    col_text(st, 3, r->reason, sizeof(r->reason)) != 0 ||
@@ -96,72 +98,70 @@ row_request(sqlite3_stmt *st, struct store_request *r)
 	    col_text(st, 20, r->review_comment,
 	    sizeof(r->review_comment)) != 0)
 		return JIT_ERR_STORE;
-	r->duration = sqlite3_column_int64(st, 5);
-	r->created_at = sqlite3_column_int64(st, 7);
-	r->starts_at = sqlite3_column_int64(st, 8);
-	r->pending_until = sqlite3_column_int64(st, 9);
-	r->approvals_required = sqlite3_column_int(st, 10);
-	r->approvals = sqlite3_column_int(st, 11);
-	r->approved_at = sqlite3_column_int64(st, 12);
-	r->grant_start = sqlite3_column_int64(st, 13);
-	r->grant_end = sqlite3_column_int64(st, 14);
-	r->decided_at = sqlite3_column_int64(st, 15);
-	r->break_glass = sqlite3_column_int(st, 16);
-	r->extends = sqlite3_column_int64(st, 17);
-	r->reviewed_at = sqlite3_column_int64(st, 21);
+	r->duration = db_col_int(st, 5);
+	r->created_at = db_col_int(st, 7);
+	r->starts_at = db_col_int(st, 8);
+	r->pending_until = db_col_int(st, 9);
+	r->approvals_required = (int)db_col_int(st, 10);
+	r->approvals = (int)db_col_int(st, 11);
+	r->approved_at = db_col_int(st, 12);
+	r->grant_start = db_col_int(st, 13);
+	r->grant_end = db_col_int(st, 14);
+	r->decided_at = db_col_int(st, 15);
+	r->break_glass = (int)db_col_int(st, 16);
+	r->extends = db_col_int(st, 17);
+	r->reviewed_at = db_col_int(st, 21);
 	return JIT_OK;
 }
 
 int
 store_tx_request_insert(struct store_tx *tx, struct store_request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_REQ_INSERT)) == NULL)
 		return JIT_ERR_STORE;
 	bind_request(st, r);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return JIT_ERR_STORE;
-	r->id = sqlite3_last_insert_rowid(tx->c->db);
-	return JIT_OK;
+	if ((rc = db_step(st)) == DB_ROW)
+		r->id = db_col_int(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_tx_request_update(struct store_tx *tx, const struct store_request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_REQ_UPDATE)) == NULL)
 		return JIT_ERR_STORE;
 	bind_request(st, r);
-	sqlite3_bind_int64(st, 22, r->id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int(st, 22, r->id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
-	return sqlite3_changes(tx->c->db) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
 }
 
 static int
 request_lookup(struct conn *c, int64_t id, struct store_request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, ret;
 
 	memset(r, 0, sizeof(*r));
 	if ((st = conn_stmt(c, SQL_REQ_GET)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		ret = row_request(st, r);
 	else
-		ret = rc == SQLITE_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
-	sqlite3_reset(st);
+		ret = rc == DB_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
+	db_reset(st);
 	return ret;
 }
 
@@ -190,7 +190,7 @@ store_request_list(struct store *s, const struct store_request_filter *f,
 {
 	struct store_request *r;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = JIT_OK, rc;
 
 	if (f->limit == 0 || f->limit > 1000)
@@ -206,20 +206,20 @@ store_request_list(struct store *s, const struct store_request_filter *f,
 		goto out;
 	}
 	if (f->user != NULL)
-		sqlite3_bind_text(st, 1, f->user, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, f->user);
 	if (f->state != NULL)
-		sqlite3_bind_text(st, 2, f->state, -1, SQLITE_STATIC);
+		db_bind_text(st, 2, f->state);
 	if (f->review_state != NULL)
-		sqlite3_bind_text(st, 3, f->review_state, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, (int)f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_text(st, 3, f->review_state);
+	db_bind_int(st, 4, (int)f->limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((ret = row_request(st, r)) != JIT_OK ||
 		    (ret = cb(arg, r)) != JIT_OK)
 			break;
 	}
-	if (ret == JIT_OK && rc != SQLITE_DONE)
+	if (ret == JIT_OK && rc != DB_DONE)
 		ret = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
  out:
 	store_rconn_put(s, c);
 	free(r);
@@ -230,55 +230,54 @@ int
 store_tx_requests_due(struct store_tx *tx, int64_t now, unsigned int limit,
     int64_t *ids, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	*n = 0;
 	if ((st = conn_stmt(tx->c, SQL_REQ_DUE)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_int(st, 1, now);
+	db_bind_int(st, 2, (int)limit);
+	while ((rc = db_step(st)) == DB_ROW && *n < limit)
+		ids[(*n)++] = db_col_int(st, 0);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_tx_vote_insert(struct store_tx *tx, int64_t request_id,
     const char *approver, const char *decision, const char *comment)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_VOTE_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, request_id);
-	sqlite3_bind_text(st, 2, approver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, comment != NULL ? comment : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return JIT_ERR_EXISTS;
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_int(st, 1, request_id);
+	db_bind_text(st, 2, approver);
+	db_bind_text(st, 3, decision);
+	db_bind_text(st, 4, comment != NULL ? comment : "");
+	db_bind_int(st, 5, tx->now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return JIT_ERR_STORE;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_EXISTS;
 }
 
 static int
 vote_exists(struct conn *c, int64_t request_id, const char *approver)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(c, SQL_VOTE_EXISTS)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, request_id);
-	sqlite3_bind_text(st, 2, approver, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_bind_int(st, 1, request_id);
+	db_bind_text(st, 2, approver);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int
@@ -307,7 +306,7 @@ store_votes_list(struct store *s, int64_t request_id,
     void *arg)
 {
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = JIT_OK, rc;
 
 	if ((c = store_rconn_get(s)) == NULL)
@@ -316,20 +315,20 @@ store_votes_list(struct store *s, int64_t request_id,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_bind_int64(st, 1, request_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *a = (const char *)sqlite3_column_text(st, 0);
-		const char *d = (const char *)sqlite3_column_text(st, 1);
-		const char *cm = (const char *)sqlite3_column_text(st, 2);
+	db_bind_int(st, 1, request_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *a = db_col_text(st, 0);
+		const char *d = db_col_text(st, 1);
+		const char *cm = db_col_text(st, 2);
 
 		if ((ret = cb(arg, a != NULL ? a : "", d != NULL ? d : "",
-		    cm != NULL ? cm : "", sqlite3_column_int64(st, 3))) !=
+		    cm != NULL ? cm : "", db_col_int(st, 3))) !=
 		    JIT_OK)
 			break;
 	}
-	if (ret == JIT_OK && rc != SQLITE_DONE)
+	if (ret == JIT_OK && rc != DB_DONE)
 		ret = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	return ret;
 }
@@ -337,25 +336,25 @@ store_votes_list(struct store *s, int64_t request_id,
 int
 store_tx_cert_insert(struct store_tx *tx, const struct store_cert *c)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_CERT_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, c->request_id);
-	sqlite3_bind_text(st, 4, c->user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, c->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, c->valid_after);
-	sqlite3_bind_int64(st, 8, c->valid_before);
-	sqlite3_bind_int64(st, 9, c->issued_at);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return JIT_ERR_EXISTS;
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_text(st, 1, c->kind);
+	db_bind_text(st, 2, c->serial);
+	db_bind_int(st, 3, c->request_id);
+	db_bind_text(st, 4, c->user);
+	db_bind_text(st, 5, c->fingerprint);
+	db_bind_text(st, 6, c->subject);
+	db_bind_int(st, 7, c->valid_after);
+	db_bind_int(st, 8, c->valid_before);
+	db_bind_int(st, 9, c->issued_at);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return JIT_ERR_STORE;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_EXISTS;
 }
 
 int
@@ -364,7 +363,7 @@ store_certs_list(struct store *s, int64_t request_id,
 {
 	struct store_cert cert;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = JIT_OK, rc;
 
 	if ((c = store_rconn_get(s)) == NULL)
@@ -373,8 +372,8 @@ store_certs_list(struct store *s, int64_t request_id,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_bind_int64(st, 1, request_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, request_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		memset(&cert, 0, sizeof(cert));
 		if (col_text(st, 0, cert.kind, sizeof(cert.kind)) != 0 ||
 		    col_text(st, 1, cert.serial, sizeof(cert.serial)) != 0 ||
@@ -385,16 +384,16 @@ store_certs_list(struct store *s, int64_t request_id,
 			ret = JIT_ERR_STORE;
 			break;
 		}
-		cert.request_id = sqlite3_column_int64(st, 2);
-		cert.valid_after = sqlite3_column_int64(st, 6);
-		cert.valid_before = sqlite3_column_int64(st, 7);
-		cert.issued_at = sqlite3_column_int64(st, 8);
+		cert.request_id = db_col_int(st, 2);
+		cert.valid_after = db_col_int(st, 6);
+		cert.valid_before = db_col_int(st, 7);
+		cert.issued_at = db_col_int(st, 8);
 		if ((ret = cb(arg, &cert)) != JIT_OK)
 			break;
 	}
-	if (ret == JIT_OK && rc != SQLITE_DONE)
+	if (ret == JIT_OK && rc != DB_DONE)
 		ret = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	return ret;
 }
@@ -404,7 +403,7 @@ store_revoked_ssh_serials(struct store *s, int64_t now, uint64_t **serials,
     size_t *n)
 {
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	uint64_t *v = NULL, *nv;
 	size_t cap = 0, cnt = 0;
 	int ret = JIT_OK, rc;
@@ -417,9 +416,9 @@ store_revoked_ssh_serials(struct store *s, int64_t now, uint64_t **serials,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	db_bind_int(st, 1, now);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *t = db_col_text(st, 0);
 		char *end;
 		uint64_t serial;
 
@@ -439,9 +438,9 @@ store_revoked_ssh_serials(struct store *s, int64_t now, uint64_t **serials,
 		}
 		v[cnt++] = serial;
 	}
-	if (ret == JIT_OK && rc != SQLITE_DONE)
+	if (ret == JIT_OK && rc != DB_DONE)
 		ret = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	if (ret != JIT_OK) {
 		free(v);

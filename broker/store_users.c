@@ -17,7 +17,8 @@ static const char SQL_USER_LIST[] =
 static const char SQL_USER_INSERT[] =
     "INSERT INTO users (name, groups_csv, pwhash, totp_sealed, disabled, "
     "failed, locked_until, last_totp_step, slack_id, created_at, federated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
+    "RETURNING id";
 static const char SQL_USER_UPDATE[] =
     "UPDATE users SET groups_csv = ?, pwhash = ?, totp_sealed = ?, "
     "disabled = ?, failed = ?, locked_until = ?, last_totp_step = ?, "
@@ -39,29 +40,29 @@ static const char SQL_META_SET[] =
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 
 static int
-row_user(sqlite3_stmt *st, struct store_user *u)
+row_user(struct db_stmt *st, struct store_user *u)
 {
 	int n;
 
 	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
+	u->id = db_col_int(st, 0);
 	if (col_text(st, 1, u->name, sizeof(u->name)) != 0 ||
 	    col_text(st, 2, u->groups, sizeof(u->groups)) != 0 ||
 	    col_text(st, 3, u->pwhash, sizeof(u->pwhash)) != 0 ||
 	    col_text(st, 9, u->slack_id, sizeof(u->slack_id)) != 0)
 		return JIT_ERR_STORE;
-	n = sqlite3_column_bytes(st, 4);
+	n = db_col_bytes(st, 4);
 	if (n < 0 || n > STORE_SEALED_MAX)
 		return JIT_ERR_STORE;
 	if (n > 0)
-		memcpy(u->totp_sealed, sqlite3_column_blob(st, 4), (size_t)n);
+		memcpy(u->totp_sealed, db_col_blob(st, 4), (size_t)n);
 	u->totp_sealed_len = (size_t)n;
-	u->disabled = sqlite3_column_int(st, 5);
-	u->failed = sqlite3_column_int(st, 6);
-	u->locked_until = sqlite3_column_int64(st, 7);
-	u->last_totp_step = (uint64_t)sqlite3_column_int64(st, 8);
-	u->created_at = sqlite3_column_int64(st, 10);
-	u->federated = sqlite3_column_int(st, 11);
+	u->disabled = (int)db_col_int(st, 5);
+	u->failed = (int)db_col_int(st, 6);
+	u->locked_until = db_col_int(st, 7);
+	u->last_totp_step = (uint64_t)db_col_int(st, 8);
+	u->created_at = db_col_int(st, 10);
+	u->federated = (int)db_col_int(st, 11);
 	return JIT_OK;
 }
 
@@ -70,22 +71,22 @@ static int
 user_lookup(struct conn *c, const char *sql, const char *name, int64_t id,
     struct store_user *u)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r, rc;
 
 	memset(u, 0, sizeof(*u));
 	if ((st = conn_stmt(c, sql)) == NULL)
 		return JIT_ERR_STORE;
 	if (name != NULL)
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, name);
 	else
-		sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+		db_bind_int(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		r = row_user(st, u);
 	else
-		r = rc == SQLITE_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
-	sqlite3_reset(st);
+		r = rc == DB_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
+	db_reset(st);
 	return r;
 }
 
@@ -127,7 +128,7 @@ store_user_list(struct store *s,
 {
 	struct store_user u;
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r = JIT_OK, rc;
 
 	if ((c = store_rconn_get(s)) == NULL)
@@ -136,64 +137,63 @@ store_user_list(struct store *s,
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((r = row_user(st, &u)) != JIT_OK || (r = cb(arg, &u)) !=
 		    JIT_OK)
 			break;
 	}
-	if (r == JIT_OK && rc != SQLITE_DONE)
+	if (r == JIT_OK && rc != DB_DONE)
 		r = JIT_ERR_STORE;
-	sqlite3_reset(st);
+	db_reset(st);
 	store_rconn_put(s, c);
 	return r;
 }
 
 static void
-bind_user_fields(sqlite3_stmt *st, int first, const struct store_user *u)
+bind_user_fields(struct db_stmt *st, int first, const struct store_user *u)
 {
-	sqlite3_bind_text(st, first, u->groups, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 1, u->pwhash, -1, SQLITE_STATIC);
+	db_bind_text(st, first, u->groups);
+	db_bind_text(st, first + 1, u->pwhash);
 	if (u->totp_sealed_len > 0)
-		sqlite3_bind_blob(st, first + 2, u->totp_sealed,
-		    (int)u->totp_sealed_len, SQLITE_STATIC);
+		db_bind_blob(st, first + 2, u->totp_sealed,
+		    u->totp_sealed_len);
 	else
-		sqlite3_bind_null(st, first + 2);
-	sqlite3_bind_int(st, first + 3, u->disabled);
-	sqlite3_bind_int(st, first + 4, u->failed);
-	sqlite3_bind_int64(st, first + 5, u->locked_until);
-	sqlite3_bind_int64(st, first + 6, (sqlite3_int64)u->last_totp_step);
-	sqlite3_bind_text(st, first + 7, u->slack_id, -1, SQLITE_STATIC);
+		db_bind_null(st, first + 2);
+	db_bind_int(st, first + 3, u->disabled);
+	db_bind_int(st, first + 4, u->failed);
+	db_bind_int(st, first + 5, u->locked_until);
+	db_bind_int(st, first + 6, (int64_t)u->last_totp_step);
+	db_bind_text(st, first + 7, u->slack_id);
 }
 
 int
 store_tx_user_insert(struct store_tx *tx, struct store_user *u)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (u->totp_sealed_len > STORE_SEALED_MAX)
 		return JIT_ERR_LIMIT;
 	if ((st = conn_stmt(tx->c, SQL_USER_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, u->name);
 	bind_user_fields(st, 2, u);
 	u->created_at = tx->now;
-	sqlite3_bind_int64(st, 10, u->created_at);
-	sqlite3_bind_int(st, 11, u->federated);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+	db_bind_int(st, 10, u->created_at);
+	db_bind_int(st, 11, u->federated);
+	if ((rc = db_step(st)) == DB_ROW)
+		u->id = db_col_int(st, 0);
+	db_reset(st);
+	/* A taken name inserts nothing and returns no row. */
+	if (rc == DB_DONE)
 		return JIT_ERR_EXISTS;
-	if (rc != SQLITE_DONE)
-		return JIT_ERR_STORE;
-	u->id = sqlite3_last_insert_rowid(tx->c->db);
-	return JIT_OK;
+	return rc == DB_ROW ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_tx_user_update(struct store_tx *tx, const struct store_user *u)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (u->totp_sealed_len > STORE_SEALED_MAX)
@@ -201,59 +201,58 @@ store_tx_user_update(struct store_tx *tx, const struct store_user *u)
 	if ((st = conn_stmt(tx->c, SQL_USER_UPDATE)) == NULL)
 		return JIT_ERR_STORE;
 	bind_user_fields(st, 1, u);
-	sqlite3_bind_int(st, 9, u->federated);
-	sqlite3_bind_int64(st, 10, u->id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int(st, 9, u->federated);
+	db_bind_int(st, 10, u->id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
-	return sqlite3_changes(tx->c->db) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
 }
 
 int
 store_tx_session_insert(struct store_tx *tx, const struct store_session *ss)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_SESS_INSERT)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_blob(st, 1, ss->token_hash, STORE_TOKEN_HASH_LEN,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, ss->user_id);
-	sqlite3_bind_text(st, 3, ss->methods, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, ss->auth_time);
-	sqlite3_bind_int64(st, 5, ss->created_at);
-	sqlite3_bind_int64(st, 6, ss->expires_at);
-	sqlite3_bind_int(st, 7, ss->revoked);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_blob(st, 1, ss->token_hash, STORE_TOKEN_HASH_LEN);
+	db_bind_int(st, 2, ss->user_id);
+	db_bind_text(st, 3, ss->methods);
+	db_bind_int(st, 4, ss->auth_time);
+	db_bind_int(st, 5, ss->created_at);
+	db_bind_int(st, 6, ss->expires_at);
+	db_bind_int(st, 7, ss->revoked);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 static int
 session_lookup(struct conn *c, const uint8_t *hash, struct store_session *ss)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r = JIT_OK, rc;
 
 	memset(ss, 0, sizeof(*ss));
 	if ((st = conn_stmt(c, SQL_SESS_GET)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		memcpy(ss->token_hash, hash, STORE_TOKEN_HASH_LEN);
-		ss->user_id = sqlite3_column_int64(st, 1);
+		ss->user_id = db_col_int(st, 1);
 		if (col_text(st, 2, ss->methods, sizeof(ss->methods)) != 0)
 			r = JIT_ERR_STORE;
-		ss->auth_time = sqlite3_column_int64(st, 3);
-		ss->created_at = sqlite3_column_int64(st, 4);
-		ss->expires_at = sqlite3_column_int64(st, 5);
-		ss->revoked = sqlite3_column_int(st, 6);
+		ss->auth_time = db_col_int(st, 3);
+		ss->created_at = db_col_int(st, 4);
+		ss->expires_at = db_col_int(st, 5);
+		ss->revoked = (int)db_col_int(st, 6);
 	} else
-		r = rc == SQLITE_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
-	sqlite3_reset(st);
+		r = rc == DB_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
+	db_reset(st);
 	return r;
 }
 
@@ -281,43 +280,42 @@ store_tx_session_get(struct store_tx *tx, const uint8_t *hash,
 int
 store_tx_session_update(struct store_tx *tx, const struct store_session *ss)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_SESS_UPDATE)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, ss->methods, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, ss->auth_time);
-	sqlite3_bind_int64(st, 3, ss->expires_at);
-	sqlite3_bind_int(st, 4, ss->revoked);
-	sqlite3_bind_blob(st, 5, ss->token_hash, STORE_TOKEN_HASH_LEN,
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_text(st, 1, ss->methods);
+	db_bind_int(st, 2, ss->auth_time);
+	db_bind_int(st, 3, ss->expires_at);
+	db_bind_int(st, 4, ss->revoked);
+	db_bind_blob(st, 5, ss->token_hash, STORE_TOKEN_HASH_LEN);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
-	return sqlite3_changes(tx->c->db) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
 }
 
 int
 store_tx_sessions_revoke_user(struct store_tx *tx, int64_t user_id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_SESS_REVOKE_USER)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_int64(st, 1, user_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_int(st, 1, user_id);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }
 
 int
 store_meta_get(struct store *s, const char *key, char *out, size_t outlen)
 {
 	struct conn *c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r, rc;
 
 	out[0] = '\0';
@@ -327,13 +325,13 @@ store_meta_get(struct store *s, const char *key, char *out, size_t outlen)
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_text(st, 1, key);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		r = col_text(st, 0, out, outlen) == 0 ? JIT_OK : JIT_ERR_LIMIT;
 	else
-		r = rc == SQLITE_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
-	sqlite3_reset(st);
+		r = rc == DB_DONE ? JIT_ERR_NOT_FOUND : JIT_ERR_STORE;
+	db_reset(st);
 	store_rconn_put(s, c);
 	return r;
 }
@@ -341,14 +339,14 @@ store_meta_get(struct store *s, const char *key, char *out, size_t outlen)
 int
 store_tx_meta_set(struct store_tx *tx, const char *key, const char *value)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((st = conn_stmt(tx->c, SQL_META_SET)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? JIT_OK : JIT_ERR_STORE;
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? JIT_OK : JIT_ERR_STORE;
 }

@@ -16,29 +16,27 @@ int
 store_tx_session_set_csrf(struct store_tx *tx, const uint8_t *token_hash,
     const char *csrf)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (strlen(csrf) > STORE_CSRF_MAX)
 		return JIT_ERR_LIMIT;
 	if ((st = conn_stmt(tx->c, SQL_SET_CSRF)) == NULL)
 		return JIT_ERR_STORE;
-	sqlite3_bind_text(st, 1, csrf, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, token_hash, STORE_TOKEN_HASH_LEN,
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
+	db_bind_text(st, 1, csrf);
+	db_bind_blob(st, 2, token_hash, STORE_TOKEN_HASH_LEN);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return JIT_ERR_STORE;
-	return sqlite3_changes(tx->c->db) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
+	return db_changes(st) == 1 ? JIT_OK : JIT_ERR_NOT_FOUND;
 }
 
 int
 store_session_csrf_get(struct store *s, const uint8_t *token_hash, char *out,
     size_t outlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	struct conn *c;
 	int r = JIT_ERR_STORE, rc;
 
@@ -48,16 +46,14 @@ store_session_csrf_get(struct store *s, const uint8_t *token_hash, char *out,
 		return JIT_ERR_STORE;
 	if ((st = conn_stmt(c, SQL_GET_CSRF)) == NULL)
 		goto out;
-	sqlite3_bind_blob(st, 1, token_hash, STORE_TOKEN_HASH_LEN,
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+	db_bind_blob(st, 1, token_hash, STORE_TOKEN_HASH_LEN);
+	rc = db_step(st);
+	if (rc == DB_DONE)
 		r = JIT_ERR_NOT_FOUND;
-	else if (rc == SQLITE_ROW)
+	else if (rc == DB_ROW)
 		r = col_text(st, 0, out, outlen) == 0 ? JIT_OK :
 		    JIT_ERR_STORE;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
  out:
 	store_rconn_put(s, c);
 	if (r != JIT_OK && outlen > 0)

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang
 libclang-rt-14-dev
 libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
-libsqlite3-dev libcurl4-openssl-dev check
+libsqlite3-dev libcurl4-openssl-dev check libpq-dev postgresql
 openssh-server openssh-client openssl sqlite3 curl ca-certificates
 procps psmisc util-linux python3 oathtool
 chromium

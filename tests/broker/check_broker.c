@@ -22,6 +22,7 @@
 #include "broker/server.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/testutil.h"
 
@@ -84,7 +85,7 @@ setup(void)
 	tmp = tu_mkdtemp("broker");
 	inst = tu_path(tmp, "inst");
 	cfgpath = tu_path(inst, "jitd.json");
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	patch_config(port);
 	add_user("alice", "eng", alice_b32, sizeof(alice_b32));
 	add_user("bob", "auditors,eng", bob_b32, sizeof(bob_b32));

@@ -23,6 +23,7 @@
 #include "broker/server.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -153,7 +154,7 @@ setup(void)
 	tmp = tu_mkdtemp("requests");
 	inst = tu_path(tmp, "inst");
 	cfgpath = tu_path(inst, "jitd.json");
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	c = json_load_file(cfgpath, 0, NULL);
 	roles = json_loads(roles_json, 0, NULL);
 	ck_assert_ptr_nonnull(c);

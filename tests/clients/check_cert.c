@@ -33,6 +33,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/secret.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -160,7 +161,7 @@ setup(void)
 	pwfile = tu_path(tmp, "pw");
 	cfgpath = tu_path(inst, "jitd.json");
 	tu_write_file(pwfile, PW "\n", strlen(PW) + 1, 0600);
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	ck_assert_ptr_nonnull(c = json_load_file(cfgpath, 0, NULL));
 	ck_assert_ptr_nonnull(roles = json_loads(roles_json, 0, NULL));
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);

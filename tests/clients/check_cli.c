@@ -27,6 +27,7 @@
 #include "broker/serve.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/testutil.h"
 
@@ -115,7 +116,7 @@ setup(void)
 	pwfile = tu_path(tmp, "pw");
 	jit = tu_bin("jit");
 	tu_write_file(pwfile, PW "\n", strlen(PW) + 1, 0600);
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	c = json_load_file(cfgpath, 0, NULL);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	json_object_set_new(c, "listen", json_string(listen));

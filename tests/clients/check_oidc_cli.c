@@ -18,6 +18,7 @@
 #include "broker/instance.h"
 #include "broker/serve.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/oidcfix.h"
 #include "tests/lib/testutil.h"
@@ -43,7 +44,7 @@ setup(void)
 	inst = tu_path(tmp, "inst");
 	home = tu_path(tmp, "home");
 	cfgpath = tu_path(inst, "jitd.json");
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	jw = of_jwks(ks, 1);
 	jp = tu_path(inst, "jwks.json");
 	tu_write_file(jp, jw, strlen(jw), 0644);

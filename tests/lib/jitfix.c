@@ -12,6 +12,7 @@
 #include "broker/instance.h"
 #include "broker/serve.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/jitfix.h"
 #include "tests/lib/testutil.h"
@@ -111,7 +112,7 @@ fx_setup(void)
 	inst = tu_path(fx_tmp, "inst");
 	fx_home = tu_path(fx_tmp, "home");
 	cfgpath = tu_path(inst, "jitd.json");
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	ck_assert_ptr_nonnull(c = json_load_file(cfgpath, 0, NULL));
 	ck_assert_ptr_nonnull(roles = json_loads(roles_json, 0, NULL));
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);

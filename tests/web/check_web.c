@@ -28,6 +28,7 @@
 #include "broker/web.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "tests/lib/instdb.h"
 #include "tests/lib/http.h"
 #include "tests/lib/testutil.h"
 
@@ -267,7 +268,7 @@ setup(void)
 	tmp = tu_mkdtemp("web");
 	inst = tu_path(tmp, "inst");
 	cfgpath = tu_path(inst, "jitd.json");
-	ck_assert_msg(instance_create(inst, NULL, &err) == JIT_OK, "%s", err);
+	ck_assert_msg(tu_instance_create(inst, &err) == JIT_OK, "%s", err);
 	ck_assert_ptr_nonnull(c = json_load_file(cfgpath, 0, NULL));
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	json_object_set_new(c, "listen", json_string(listen));
