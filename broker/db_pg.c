@@ -27,10 +27,13 @@ quiet_notices(void *arg, const char *msg)
 static int
 pg_session_setup(struct db *d)
 {
-	char sql[160];
+	char sql[224];
 
 	PQsetNoticeProcessor(d->pg, quiet_notices, NULL);
+	/* No statement of ours runs long (exports go in chunks): a minute
+	 * means the server is in trouble, and the request gets a 503. */
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; "
+	    "SET statement_timeout = 60000; "
 	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'",
 	    d->busy_ms);
 	return pg_exec(d, sql);

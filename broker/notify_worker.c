@@ -129,6 +129,10 @@ post(struct notify_worker *w, const struct notify_target *t,
 		h = curl_slist_append(h, line);
 		snprintf(line, sizeof(line), "X-Jitd-Event: %s", d->event);
 		h = curl_slist_append(h, line);
+		/* The same on a retry or from another replica: dedupe on it. */
+		snprintf(line, sizeof(line), "X-Jitd-Delivery: %lld",
+		    (long long)d->id);
+		h = curl_slist_append(h, line);
 	} else if (t->secret != NULL) {
 		/* A bot token for chat.postMessage-style endpoints. */
 		snprintf(line, sizeof(line), "Authorization: Bearer %.*s",
