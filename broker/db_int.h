@@ -54,6 +54,8 @@ struct db {
 	PGconn		*pg;
 	int		 busy_ms;
 	int		 leader;	/* holds the leader lock */
+	int		 tx;		/* PostgreSQL: we sent BEGIN, not yet
+					   COMMIT or ROLLBACK */
 };
 
 void db_set_err(struct db *d, const char *fmt, ...)

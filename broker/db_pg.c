@@ -108,7 +108,11 @@ pg_fail(struct db *d, PGresult *res)
 	return JIT_ERR_STORE;
 }
 
-/* Re-establishes a broken connection when no transaction is open. */
+/*
+ * Re-establishes a broken connection, but never inside a transaction we
+ * began: its remaining statements must fail, not run on a new connection
+ * in autocommit, until the caller's ROLLBACK (or COMMIT) ends it.
+ */
 static int
 pg_ensure(struct db *d)
 {
@@ -116,6 +120,10 @@ pg_ensure(struct db *d)
 
 	if (PQstatus(d->pg) == CONNECTION_OK)
 		return JIT_OK;
+	if (d->tx) {
+		db_set_err(d, "PostgreSQL connection lost in a transaction");
+		return JIT_ERR_STORE;
+	}
 	PQreset(d->pg);
 	if (PQstatus(d->pg) != CONNECTION_OK) {
 		db_set_err(d, "PostgreSQL connection lost: %s",
@@ -128,20 +136,45 @@ pg_ensure(struct db *d)
 	return pg_session_setup(d);
 }
 
-int
-pg_exec(struct db *d, const char *sql)
+static int
+pg_exec1(struct db *d, const char *sql, int retry)
 {
 	PGresult *res;
-	int r = JIT_OK;
+	int r = JIT_OK, ends, begins;
 
-	if (pg_ensure(d) != JIT_OK)
+	ends = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
+	if (pg_ensure(d) != JIT_OK) {
+		if (ends)
+			d->tx = 0;
 		return JIT_ERR_STORE;
+	}
+	begins = strncmp(sql, "BEGIN", 5) == 0 && !d->tx;
+	if (begins)
+		d->tx = 1;
 	res = PQexec(d->pg, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_fail(d, res);
 	PQclear(res);
+	if (ends || (r != JIT_OK && PQtransactionStatus(d->pg) ==
+	    PQTRANS_IDLE))
+		d->tx = 0;
+	/*
+	 * A connection that died while idle is found out by the next BEGIN:
+	 * nothing had started, so reconnect and begin once more.
+	 */
+	if (r != JIT_OK && begins && retry && PQstatus(d->pg) !=
+	    CONNECTION_OK) {
+		d->tx = 0;
+		return pg_exec1(d, sql, 0);
+	}
 	return r;
+}
+
+int
+pg_exec(struct db *d, const char *sql)
+{
+	return pg_exec1(d, sql, 1);
 }
 
 int
@@ -152,8 +185,7 @@ pg_begin_write(struct db *d)
 	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)",
 	    DB_LOCK_CLASS, DB_LOCK_WRITE);
 	if (pg_exec(d, sql) != JIT_OK) {
-		if (pg_in_tx(d))
-			PQclear(PQexec(d->pg, "ROLLBACK"));
+		pg_exec(d, "ROLLBACK");
 		return JIT_ERR_STORE;
 	}
 	return JIT_OK;
@@ -164,7 +196,8 @@ pg_in_tx(struct db *d)
 {
 	PGTransactionStatusType t = PQtransactionStatus(d->pg);
 
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	/* A lost connection (UNKNOWN) still counts while our BEGIN stands. */
+	return d->tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	    t == PQTRANS_ACTIVE;
 }
 
@@ -272,12 +305,13 @@ pg_bind(struct db_stmt *st, int idx, const char *v, int len, int fmt)
 	return JIT_OK;
 }
 
+static int pg_run(struct db_stmt *st);
+
 int
 pg_step(struct db_stmt *st)
 {
 	struct db *d = st->d;
-	PGresult *res;
-	ExecStatusType t;
+	int r;
 
 	if (st->executed) {
 		if (st->res == NULL || ++st->row >= st->nrows)
@@ -285,8 +319,29 @@ pg_step(struct db_stmt *st)
 		return DB_ROW;
 	}
 	st->executed = 1;
-	if (!pg_in_tx(d) && pg_ensure(d) != JIT_OK)
+	if (pg_ensure(d) != JIT_OK)
 		return JIT_ERR_STORE;
+	if ((r = pg_run(st)) != JIT_ERR_STORE || d->tx ||
+	    PQstatus(d->pg) == CONNECTION_OK)
+		return r;
+	/*
+	 * The connection died while idle (a server restart, a failover):
+	 * outside a transaction nothing was done, so run it again on a new
+	 * connection once.
+	 */
+	if (pg_ensure(d) != JIT_OK)
+		return JIT_ERR_STORE;
+	return pg_run(st);
+}
+
+/* Prepares (if needed) and executes st; the first row, if any, is next. */
+static int
+pg_run(struct db_stmt *st)
+{
+	struct db *d = st->d;
+	PGresult *res;
+	ExecStatusType t;
+
 	if (!st->prepared) {
 		Oid types[DB_PARAMS_MAX];
 		int i;
