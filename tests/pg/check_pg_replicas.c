@@ -4,9 +4,10 @@
  * instance, on a throwaway cluster (tests/lib/pgfix.h) started once for
  * the test case and stopped by PID in its unchecked teardown.
  *
- * cluster_guarantees: a session from one replica works on the others and
- * a logout on one is refused everywhere at once; a TOTP code accepted by
- * one replica is refused by the others; failed logins spread over the
+ * cluster_guarantees: a TOTP code accepted by one replica is refused by
+ * the others, and sent to all of them at once it logs in once; a session
+ * from one replica works on the others and a logout on one is refused
+ * everywhere at once; failed logins spread over the
  * replicas lock the account; the same approvals sent to two replicas at
  * once count one vote per approver and make exactly one transition.
  *
@@ -275,69 +276,85 @@ get_request(int i, const char *user, json_int_t id)
 
 /* ---- racing approvals ---- */
 
+/* ---- requests sent to several replicas at the same moment ---- */
+
 struct racer {
 	pthread_barrier_t	*go;
 	int			 replica;
-	const char		*user;
-	json_int_t		 id;
+	const char		*user;		/* whose token, or NULL */
+	char			 path[64];
+	const char		*body;
 	long			 status;
 };
 
 static void *
-race_approve(void *arg)
+race_post(void *arg)
 {
 	struct racer *rc = arg;
 	struct tu_resp r;
-	char path[64];
 
-	snprintf(path, sizeof(path), "/v1/requests/%lld/approve",
-	    (long long)rc->id);
 	pthread_barrier_wait(rc->go);
-	rc->status = rs_http(&rs, rc->replica, "POST", path, rc->user, NULL,
-	    &r) == 0 ? r.status : -1;
+	rc->status = rs_http(&rs, rc->replica, "POST", rc->path, rc->user,
+	    rc->body, &r) == 0 ? r.status : -1;
 	tu_resp_free(&r);
 	return NULL;
 }
 
-/*
- * Every approver sends the approval of id to two replicas at the same
- * moment; returns how many were accepted.
- */
+/* Sends the nrc POSTs at once; returns how many got a 200. */
 static int
-race(json_int_t id, int n)
+race(struct racer *rc, int nrc)
 {
-	enum { R = 2 * APPROVERS };
-	struct racer rc[R];
-	pthread_t th[R];
+	pthread_t th[2 * APPROVERS];
 	pthread_barrier_t go;
 	int i, ok = 0;
-	char name[R][16];
 
-	pthread_barrier_init(&go, NULL, R);
-	for (i = 0; i < R; i++) {
-		snprintf(name[i], sizeof(name[i]), "s%d", i / 2);
+	ck_assert_int_le(nrc, 2 * APPROVERS);
+	pthread_barrier_init(&go, NULL, (unsigned int)nrc);
+	for (i = 0; i < nrc; i++) {
 		rc[i].go = &go;
-		rc[i].replica = (i / 2 + i % 2) % n;
-		rc[i].user = name[i];
-		rc[i].id = id;
 		rc[i].status = 0;
-		pthread_create(&th[i], NULL, race_approve, &rc[i]);
+		pthread_create(&th[i], NULL, race_post, &rc[i]);
 	}
-	for (i = 0; i < R; i++) {
+	for (i = 0; i < nrc; i++) {
 		pthread_join(th[i], NULL);
-		ck_assert_msg(rc[i].status == 200 || rc[i].status == 409,
-		    "%s on replica %d: %ld", rc[i].user, rc[i].replica,
-		    rc[i].status);
 		ok += rc[i].status == 200;
 	}
 	pthread_barrier_destroy(&go);
 	return ok;
 }
 
+/*
+ * Every approver sends the approval of id to two replicas at the same
+ * moment; each gets 200 or 409.  Returns how many were accepted.
+ */
+static int
+race_approvals(json_int_t id, int n)
+{
+	enum { R = 2 * APPROVERS };
+	struct racer rc[R];
+	char name[R][16];
+	int i, ok;
+
+	for (i = 0; i < R; i++) {
+		memset(&rc[i], 0, sizeof(rc[i]));
+		snprintf(name[i], sizeof(name[i]), "s%d", i / 2);
+		rc[i].replica = (i / 2 + i % 2) % n;
+		rc[i].user = name[i];
+		snprintf(rc[i].path, sizeof(rc[i].path),
+		    "/v1/requests/%lld/approve", (long long)id);
+	}
+	ok = race(rc, R);
+	for (i = 0; i < R; i++)
+		ck_assert_msg(rc[i].status == 200 || rc[i].status == 409,
+		    "%s on replica %d: %ld", rc[i].user, rc[i].replica,
+		    rc[i].status);
+	return ok;
+}
+
 START_TEST(cluster_guarantees)
 {
-	static const char *const users[] = { "e0:eng", "sess:eng", "lock:eng",
-	    "s0:sre", "s1:sre", "s2:sre", "s3:sre", NULL };
+	static const char *const users[] = { "e0:eng", "twin:eng", "sess:eng",
+	    "lock:eng", "s0:sre", "s1:sre", "s2:sre", "s3:sre", NULL };
 	char *db = test_database("t_guarantees");
 	struct tu_resp r;
 	json_int_t q1, q2;
@@ -359,6 +376,30 @@ START_TEST(cluster_guarantees)
 	ck_assert_int_eq(count_sql("SELECT count(*) FROM audit WHERE actor = "
 	    "'e0' AND action = 'login' AND outcome = 'failed' AND "
 	    "CAST(details AS TEXT) LIKE '%%%s%%'", "code"), n > 1 ? n - 1 : 1);
+
+	/* The same code sent to every replica at once: one login wins. */
+	{
+		struct racer rc[NREPL];
+		char code[7], body[256];
+
+		tu_totp(rs_user(&rs, "twin")->b32, rs_next_step(&rs, "twin") *
+		    30, code);
+		snprintf(body, sizeof(body), "{\"user\":\"twin\",\"password\":"
+		    "\"" RS_PASSWORD "\",\"otp\":\"%s\"}", code);
+		for (i = 0; i < n; i++) {
+			memset(&rc[i], 0, sizeof(rc[i]));
+			rc[i].replica = i;
+			snprintf(rc[i].path, sizeof(rc[i].path), "/v1/login");
+			rc[i].body = body;
+		}
+		ck_assert_int_eq(race(rc, n), 1);
+		for (i = 0; i < n; i++)
+			ck_assert_msg(rc[i].status == 200 || rc[i].status ==
+			    401, "replica %d: %ld", i, rc[i].status);
+		ck_assert_int_eq(count_sql("SELECT count(*) FROM audit WHERE "
+		    "actor = 'twin' AND action = '%s' AND outcome = 'ok'",
+		    "login"), 1);
+	}
 
 	/* A session from one replica is good on all; logout ends it on all. */
 	rs_login(&rs, 0, "sess");
@@ -402,8 +443,8 @@ START_TEST(cluster_guarantees)
 	}
 	q2 = create(0, "e0", "quorum2", "10m", "pending");
 	q1 = create(n - 1, "e0", "prod", "10m", "pending");
-	ck_assert_int_eq(race(q2, n), 2);
-	ck_assert_int_eq(race(q1, n), 1);
+	ck_assert_int_eq(race_approvals(q2, n), 2);
+	ck_assert_int_eq(race_approvals(q1, n), 1);
 	j = get_request(n > 1 ? 1 : 0, "e0", q2);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "state")),
 	    "approved");
