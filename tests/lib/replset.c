@@ -456,6 +456,74 @@ rs_sql_int(struct replset *rs, const char *sql)
 	return v;
 }
 
+long
+rs_audit_verify(struct replset *rs)
+{
+	static const char intact[] = "audit log intact: ";
+	struct tu_out o;
+	const char *p;
+	long n;
+
+	rs_jitd(rs, 0, &o, "audit", "verify", NULL);
+	ck_assert_msg(o.status == 0 && (p = strstr(o.out, intact)) != NULL,
+	    "audit verify: %s %s", o.out, o.err);
+	n = strtol(p + strlen(intact), NULL, 10);
+	fprintf(stderr, "%s", o.out);
+	tu_out_free(&o);
+	return n;
+}
+
+int
+rs_transitions(struct replset *rs, json_int_t id)
+{
+	char sql[256], *rows, *line, *save, *tab;
+	json_t *d;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT CAST(details AS TEXT) FROM audit "
+	    "WHERE action = 'request.approve' AND outcome = 'ok' AND "
+	    "target = 'request:%lld'", (long long)id);
+	rows = rs_sql(rs, sql);
+	for (line = strtok_r(rows, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((tab = strchr(line, '\t')) != NULL)
+			*tab = '\0';
+		ck_assert_ptr_nonnull(d = json_loads(line, 0, NULL));
+		n += json_is_true(json_object_get(d, "transition"));
+		json_decref(d);
+	}
+	free(rows);
+	return n;
+}
+
+void
+rs_final_checks(struct replset *rs)
+{
+	long long n, lo, hi;
+	char *rows, *line, *save;
+	int i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].pid > 0)
+			rs_stop(rs, i);
+	n = rs_audit_verify(rs);
+	ck_assert_int_eq(rs_sql_int(rs, "SELECT count(*) FROM audit"), n);
+	lo = rs_sql_int(rs, "SELECT min(seq) FROM audit");
+	hi = rs_sql_int(rs, "SELECT max(seq) FROM audit");
+	ck_assert_msg(lo == 1 && hi == n, "audit seq %lld..%lld for %lld rows",
+	    lo, hi, n);
+	ck_assert_int_eq(rs_sql_int(rs, "SELECT count(*) FROM requests r "
+	    "WHERE r.approvals <> (SELECT count(*) FROM votes v WHERE "
+	    "v.request_id = r.id AND v.decision = 'approve') OR r.approvals > "
+	    "r.approvals_required"), 0);
+	rows = rs_sql(rs, "SELECT id FROM requests WHERE approvals > 0");
+	for (line = strtok_r(rows, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		ck_assert_msg(rs_transitions(rs, atoll(line)) <= 1, "request %s "
+		    "approved twice", line);
+	free(rows);
+}
+
 int
 rs_want_postgres(const char **why)
 {

@@ -124,6 +124,21 @@ char *rs_sql(struct replset *rs, const char *sql);
 long long rs_sql_int(struct replset *rs, const char *sql);
 
 /*
+ * `jitd audit verify` on the shared database passes; returns the number
+ * of events it reports.
+ */
+long rs_audit_verify(struct replset *rs);
+/* Approvals of request id whose audit event says they decided it. */
+int rs_transitions(struct replset *rs, json_int_t id);
+/*
+ * Stops the replicas still running (cleanly), then requires: `jitd audit
+ * verify` passes, the audit sequence is 1..N without a gap, no request
+ * made its approval transition twice, each request's approvals are its
+ * votes and none has more than it needs.
+ */
+void rs_final_checks(struct replset *rs);
+
+/*
  * Whether the replica tests run on PostgreSQL: yes, unless JIT_TEST_DB is
  * "sqlite" (a debugging aid: one replica on sqlite, no kills); then *why
  * says so (static string).

@@ -89,23 +89,6 @@ ssh_cert(json_int_t id, const char *pub)
 	return serial;
 }
 
-/* `jitd audit verify` passes; returns the number of events it checked. */
-static long
-verify(void)
-{
-	struct tu_out o;
-	const char *p;
-	long n;
-
-	rs_jitd(&rs, 0, &o, "audit", "verify", NULL);
-	ck_assert_msg(o.status == 0, "audit verify: %s %s", o.out, o.err);
-	ck_assert_ptr_nonnull(p = strstr(o.out, "audit log intact: "));
-	n = strtol(p + strlen("audit log intact: "), NULL, 10);
-	fprintf(stderr, "%s", o.out);
-	tu_out_free(&o);
-	return n;
-}
-
 static char *
 make_pubkey(void)
 {
@@ -161,7 +144,7 @@ START_TEST(migrate_from_sqlite)
 	ck_assert_int_eq(rs_login_step(&rs, 0, "bob", rs_next_step(&rs,
 	    "bob"), "wrong password"), 401);
 	rs_stop(&rs, 0);
-	events = verify();
+	events = rs_audit_verify(&rs);
 	ck_assert_int_eq(rs_sql_int(&rs, "SELECT count(*) FROM audit"),
 	    events);
 	users = (long)rs_sql_int(&rs, "SELECT count(*) FROM users");
@@ -201,7 +184,7 @@ START_TEST(migrate_from_sqlite)
 		json_decref(c);
 	}
 	rs.database = strdup(uri);
-	ck_assert_int_eq(verify(), events);
+	ck_assert_int_eq(rs_audit_verify(&rs), events);
 	ck_assert_int_eq(rs_sql_int(&rs, "SELECT count(*) FROM audit"),
 	    events);
 	ck_assert_int_eq(rs_sql_int(&rs, "SELECT max(seq) FROM audit"),
@@ -236,7 +219,7 @@ START_TEST(migrate_from_sqlite)
 	serial2 = ssh_cert(id, pub);
 	ck_assert_str_ne(serial2, serial);
 	rs_stop(&rs, 0);
-	events_pg = verify();
+	events_pg = rs_audit_verify(&rs);
 	ck_assert_int_gt(events_pg, events);
 	ck_assert_int_eq(rs_sql_int(&rs, "SELECT count(*) FROM audit"),
 	    events_pg);

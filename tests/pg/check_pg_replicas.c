@@ -162,30 +162,6 @@ cluster_instance(const char *db, const char *extra, int stagger,
 
 /* ---- assertions on the shared database ---- */
 
-/* Approvals of request id whose audit event says it made the transition. */
-static int
-transitions(json_int_t id)
-{
-	char sql[256], *rows, *line, *save, *tab;
-	json_t *d;
-	int n = 0;
-
-	snprintf(sql, sizeof(sql), "SELECT CAST(details AS TEXT) FROM audit "
-	    "WHERE action = 'request.approve' AND outcome = 'ok' AND "
-	    "target = 'request:%lld'", (long long)id);
-	rows = rs_sql(&rs, sql);
-	for (line = strtok_r(rows, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((tab = strchr(line, '\t')) != NULL)
-			*tab = '\0';
-		ck_assert_ptr_nonnull(d = json_loads(line, 0, NULL));
-		n += json_is_true(json_object_get(d, "transition"));
-		json_decref(d);
-	}
-	free(rows);
-	return n;
-}
-
 static long long count_sql(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -199,44 +175,6 @@ count_sql(const char *fmt, ...)
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
 	return rs_sql_int(&rs, sql);
-}
-
-/*
- * Stops what still runs (cleanly), then: `jitd audit verify` passes, the
- * audit sequence is 1..N without a gap, no request made its approval
- * transition twice, and each request's approvals are its votes.
- */
-static void
-final_checks(void)
-{
-	struct tu_out o;
-	long long n, lo, hi;
-	char *rows, *line, *save;
-	int i;
-
-	for (i = 0; i < rs.n; i++)
-		if (rs.r[i].pid > 0)
-			rs_stop(&rs, i);
-	rs_jitd(&rs, 0, &o, "audit", "verify", NULL);
-	ck_assert_msg(o.status == 0 && tu_contains(o.out, "audit log intact"),
-	    "audit verify: %s %s", o.out, o.err);
-	fprintf(stderr, "%s", o.out);
-	tu_out_free(&o);
-	n = rs_sql_int(&rs, "SELECT count(*) FROM audit");
-	lo = rs_sql_int(&rs, "SELECT min(seq) FROM audit");
-	hi = rs_sql_int(&rs, "SELECT max(seq) FROM audit");
-	ck_assert_msg(lo == 1 && hi == n, "audit seq %lld..%lld for %lld rows",
-	    lo, hi, n);
-	ck_assert_int_eq(rs_sql_int(&rs, "SELECT count(*) FROM requests r "
-	    "WHERE r.approvals <> (SELECT count(*) FROM votes v WHERE "
-	    "v.request_id = r.id AND v.decision = 'approve') OR r.approvals > "
-	    "r.approvals_required"), 0);
-	rows = rs_sql(&rs, "SELECT id FROM requests WHERE approvals > 0");
-	for (line = strtok_r(rows, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		ck_assert_msg(transitions(atoll(line)) <= 1, "request %s "
-		    "approved twice", line);
-	free(rows);
 }
 
 /* Creates a request as user on replica i; returns its id. */
@@ -273,8 +211,6 @@ get_request(int i, const char *user, json_int_t id)
 	tu_resp_free(&r);
 	return j;
 }
-
-/* ---- racing approvals ---- */
 
 /* ---- requests sent to several replicas at the same moment ---- */
 
@@ -457,11 +393,11 @@ START_TEST(cluster_guarantees)
 	    "approved");
 	ck_assert_int_eq(json_array_size(json_object_get(j, "votes")), 1);
 	json_decref(j);
-	ck_assert_int_eq(transitions(q2), 1);
-	ck_assert_int_eq(transitions(q1), 1);
+	ck_assert_int_eq(rs_transitions(&rs, q2), 1);
+	ck_assert_int_eq(rs_transitions(&rs, q1), 1);
 	ck_assert_int_eq(count_sql("SELECT count(*) FROM votes WHERE "
 	    "decision = '%s'", "approve"), 3);
-	final_checks();
+	rs_final_checks(&rs);
 }
 END_TEST
 
@@ -806,7 +742,7 @@ START_TEST(workload_kill_takeover)
 	ck_assert_msg(got - distinct <= kills, "%d duplicate deliveries",
 	    got - distinct);
 
-	final_checks();
+	rs_final_checks(&rs);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = "
 	    "'request.expire' AND target = 'request:%lld'", (long long)g);
 	ck_assert_int_eq(rs_sql_int(&rs, sql), 1);
