@@ -4,6 +4,9 @@
 # already present.  Needs root (or sudo) only when something is missing.
 set -eu
 
+# libpq-dev builds jitd's PostgreSQL store; postgresql brings the server
+# binaries (/usr/lib/postgresql/*/bin/initdb, postgres) with which tests
+# start their own throwaway cluster (tests/lib/pgfix.h).
 PKGS="build-essential pkg-config clang
 libclang-rt-14-dev
 libssl-dev libssh-dev libmicrohttpd-dev libjansson-dev libsodium-dev
