@@ -141,7 +141,7 @@ conn_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (ci == NULL || (e = calloc(1, sizeof(*e))) == NULL)
-			return;		/* not timed; the idle timeout still is */
+			return;	/* not timed; the idle timeout still is */
 		e->fd = ci->connect_fd;
 		atomic_init(&e->since_ms, now_ms());
 		atomic_init(&e->arrived, 0);

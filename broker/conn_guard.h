@@ -12,7 +12,8 @@
  * its lock, and forgets a connection under the same lock when
  * libmicrohttpd reports it closed, which libmicrohttpd does before it
  * closes the descriptor: the guard never touches a reused descriptor.
- * The numbers of connections open and cut are in /metrics.  Internal to broker/.
+ * The numbers of connections open and cut are in /metrics.  Internal to
+ * broker/.
  */
 #ifndef JIT_BROKER_CONN_GUARD_H
 #define JIT_BROKER_CONN_GUARD_H

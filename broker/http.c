@@ -37,7 +37,7 @@
 #include "common/limits.h"
 #include "common/safetext.h"
 
-#define MHD_LOG_PER_SEC	10	/* libmicrohttpd messages logged a second */
+#define MHD_LOG_PER_SEC	10	/* libmicrohttpd log lines a second */
 
 struct route {
 	const char	*method;

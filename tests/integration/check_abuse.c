@@ -666,9 +666,12 @@ START_TEST(deep_json_and_long_fields)
 		size_t		 max;
 		const char	*extra;
 	} fields[] = {
-		{ "/v1/login", "user", 256, "\"password\":\"p\",\"otp\":\"1\"," },
-		{ "/v1/login", "password", 1024, "\"user\":\"a\",\"otp\":\"1\"," },
-		{ "/v1/login", "otp", 16, "\"user\":\"a\",\"password\":\"p\"," },
+		{ "/v1/login", "user", 256,
+		    "\"password\":\"p\",\"otp\":\"1\"," },
+		{ "/v1/login", "password", 1024,
+		    "\"user\":\"a\",\"otp\":\"1\"," },
+		{ "/v1/login", "otp", 16,
+		    "\"user\":\"a\",\"password\":\"p\"," },
 		{ "/v1/web/login", "user", 256, "\"password\":\"p\","
 		    "\"otp\":\"1\"," },
 		{ "/v1/mfa", "otp", 16, "" },
