@@ -9,6 +9,7 @@
 
 #include "broker/api.h"
 #include "broker/auth.h"
+#include "broker/login_limit.h"
 #include "broker/notify.h"
 #include "broker/password.h"
 #include "common/clock.h"
@@ -83,8 +84,16 @@ api_login(struct http_req *rq)
 	    http_body_string(rq, "otp", 1, AUTH_OTP_MAX, &otp) != 0)
 		return;
 	snprintf(rq->log_user, sizeof(rq->log_user), "%s", user);
+	/* Before any hashing: the address's and the name's buckets. */
+	if ((r = login_limit_admit(rq->srv, rq->cfg, rq->client_ip, user,
+	    &rq->retry_after)) != JIT_OK) {
+		http_error_code(rq, r);
+		return;
+	}
 	r = auth_login(rq->srv, rq->cfg, user, password, otp, rq->client_ip,
 	    &res);
+	if (r == JIT_OK || r == JIT_ERR_RATE_LIMITED)	/* only failures count */
+		login_limit_refund(rq->srv, rq->cfg, rq->client_ip, user);
 	if (r == JIT_ERR_AUTH) {
 		http_error(rq, 401, "unauthorized", "login failed: wrong user, "
 		    "password or code, or the account is locked");

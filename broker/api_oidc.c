@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "broker/api.h"
+#include "broker/login_limit.h"
 #include "broker/oidc_login.h"
 #include "common/err.h"
 
@@ -21,8 +22,20 @@ api_login_oidc(struct http_req *rq)
 	if (http_body_check(rq, fields) != 0 ||
 	    http_body_string(rq, "id_token", 1, rq->cfg->max_body, &tok) != 0)
 		return;
+	/*
+	 * No password is hashed here, but every refusal is verified and
+	 * audited: the address's bucket bounds that (the user name is only
+	 * known once the token is verified).
+	 */
+	if ((r = login_limit_admit(rq->srv, rq->cfg, rq->client_ip, NULL,
+	    &rq->retry_after)) != JIT_OK) {
+		http_error_code(rq, r);
+		return;
+	}
 	r = oidc_login(rq->srv, rq->cfg, tok, strlen(tok), rq->client_ip,
 	    &res);
+	if (r == JIT_OK)
+		login_limit_refund(rq->srv, rq->cfg, rq->client_ip, NULL);
 	if (r == JIT_ERR_AUTH) {
 		/* One answer for every refusal; the reason is audited. */
 		http_error(rq, 401, "unauthorized", "the identity token was "

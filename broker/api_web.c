@@ -21,6 +21,7 @@
 
 #include "broker/api.h"
 #include "broker/auth.h"
+#include "broker/login_limit.h"
 #include "broker/password.h"
 #include "broker/store_web.h"
 #include "broker/web.h"
@@ -149,7 +150,8 @@ answer_with_cookie(struct http_req *rq, int status, json_t *body,
 	struct MHD_Response *resp;
 	char *text;
 
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL) {
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT |
+	    JSON_ENSURE_ASCII)) == NULL) {
 		json_decref(body);
 		http_error_code(rq, JIT_ERR_ALLOC);
 		return;
@@ -207,8 +209,16 @@ api_web_login(struct http_req *rq)
 	    http_body_string(rq, "otp", 1, AUTH_OTP_MAX, &otp) != 0)
 		return;
 	snprintf(rq->log_user, sizeof(rq->log_user), "%s", user);
+	/* The same limits as POST /v1/login (login_limit.h). */
+	if ((r = login_limit_admit(rq->srv, rq->cfg, rq->client_ip, user,
+	    &rq->retry_after)) != JIT_OK) {
+		http_error_code(rq, r);
+		goto out;
+	}
 	r = auth_login(rq->srv, rq->cfg, user, password, otp, rq->client_ip,
 	    &res);
+	if (r == JIT_OK || r == JIT_ERR_RATE_LIMITED)
+		login_limit_refund(rq->srv, rq->cfg, rq->client_ip, user);
 	if (r == JIT_ERR_AUTH) {
 		http_error(rq, 401, "unauthorized", "login failed: wrong user, "
 		    "password or code, or the account is locked");

@@ -15,6 +15,7 @@
 
 #include "common/audit_chain.h"
 #include "broker/auth.h"
+#include "broker/login_limit.h"
 #include "broker/password.h"
 #include "broker/totp.h"
 #include "common/b64.h"
@@ -251,6 +252,11 @@ auth_login(struct server *srv, const struct config *cfg, const char *name,
 	if (r != JIT_OK && r != JIT_ERR_NOT_FOUND)
 		return r;
 	found = r == JIT_OK;
+	/* A bounded number of hashes at once; beyond it, none at all. */
+	if ((r = login_limit_hash_begin(srv, cfg)) != JIT_OK) {
+		sodium_memzero(&u, sizeof(u));
+		return r;
+	}
 	/* The same argon2id cost whether or not the user exists. */
 	if (!found) {
 		r = password_verify_dummy(password);
@@ -263,6 +269,7 @@ auth_login(struct server *srv, const struct config *cfg, const char *name,
 	} else {
 		j.v = check_otp(srv, &u, otp, jit_now(), &j.step);
 	}
+	login_limit_hash_end(srv);
 	if (found && u.disabled && j.v == V_OK)
 		j.v = V_DISABLED;
 	sodium_memzero(&u, sizeof(u));

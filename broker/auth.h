@@ -23,7 +23,9 @@ struct auth_login_result {
  * Checks user, password and otp.  Every failure (unknown user, wrong
  * password, wrong or replayed code, locked or disabled account) returns
  * JIT_ERR_AUTH after about the same time; JIT_ERR_STORE when the audit or
- * the change could not be committed (then no session exists).
+ * the change could not be committed (then no session exists);
+ * JIT_ERR_RATE_LIMITED, at once and with nothing hashed or written, when
+ * login_limits.max_concurrent_hashes hashes are running already.
  */
 int auth_login(struct server *srv, const struct config *cfg, const char *user,
     const char *password, const char *otp, const char *ip,

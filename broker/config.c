@@ -250,7 +250,8 @@ static const char *const known_keys[] = {
 	"max_body", "roles", "sweep_interval",
 	"web_root",
 	"notify", "notify_max_attempts", "slack_signing_secret_file",
-	"slack_mfa_asserted", "public_url", "oidc", "signer_process", NULL
+	"slack_mfa_asserted", "public_url", "oidc", "signer_process",
+	"login_limits", "connections", NULL
 };
 
 static int
@@ -274,6 +275,88 @@ check_keys(json_t *obj, const char *const *known, const char *where,
 			return JIT_ERR_INVALID_ARG;
 		}
 	}
+	return JIT_OK;
+}
+
+/* A member of an optional object, or NULL. */
+static json_t *
+member(json_t *o, const char *key)
+{
+	return o != NULL ? json_object_get(o, key) : NULL;
+}
+
+/* "login_limits": {"ip_burst": 20, "ip_per_minute": 60, ...} */
+static int
+load_login_limits(json_t *root, struct config *c, const char *path,
+    char **err)
+{
+	static const char *const keys[] = { "ip_burst", "ip_per_minute",
+	    "user_burst", "user_per_minute", "max_concurrent_hashes", NULL };
+	json_t *o = json_object_get(root, "login_limits");
+	long long v[5];
+
+	if (o != NULL && !json_is_object(o)) {
+		config_fail(err, path, "\"login_limits\" must be an object like "
+		    "{\"ip_burst\": 20, \"ip_per_minute\": 60}");
+		return JIT_ERR_INVALID_ARG;
+	}
+	if ((o != NULL && check_keys(o, keys, "\"login_limits\"", path,
+	    err) != JIT_OK) ||
+	    get_int(member(o, "ip_burst"), "login_limits.ip_burst", path, 20,
+	    0, 1000000, &v[0], err) != JIT_OK ||
+	    get_int(member(o, "ip_per_minute"), "login_limits.ip_per_minute",
+	    path, 60, 1, 1000000, &v[1], err) != JIT_OK ||
+	    get_int(member(o, "user_burst"), "login_limits.user_burst", path,
+	    10, 0, 1000000, &v[2], err) != JIT_OK ||
+	    get_int(member(o, "user_per_minute"),
+	    "login_limits.user_per_minute", path, 10, 1, 1000000, &v[3],
+	    err) != JIT_OK ||
+	    get_int(member(o, "max_concurrent_hashes"),
+	    "login_limits.max_concurrent_hashes", path, 2, 1, 64, &v[4],
+	    err) != JIT_OK)
+		return JIT_ERR_INVALID_ARG;
+	c->login_ip_burst = (unsigned int)v[0];
+	c->login_ip_per_minute = (unsigned int)v[1];
+	c->login_user_burst = (unsigned int)v[2];
+	c->login_user_per_minute = (unsigned int)v[3];
+	c->max_concurrent_hashes = (int)v[4];
+	return JIT_OK;
+}
+
+/* "connections": {"max": 1024, "per_ip": 64, "idle_timeout": "30s", ...} */
+static int
+load_connections(json_t *root, struct config *c, const char *path,
+    char **err)
+{
+	static const char *const keys[] = { "max", "per_ip", "idle_timeout",
+	    "request_timeout", NULL };
+	json_t *o = json_object_get(root, "connections");
+	long long max, per_ip;
+
+	if (o != NULL && !json_is_object(o)) {
+		config_fail(err, path, "\"connections\" must be an object like "
+		    "{\"max\": 1024, \"per_ip\": 64}");
+		return JIT_ERR_INVALID_ARG;
+	}
+	if ((o != NULL && check_keys(o, keys, "\"connections\"", path,
+	    err) != JIT_OK) ||
+	    get_int(member(o, "max"), "connections.max", path, 1024, 16, 65536,
+	    &max, err) != JIT_OK ||
+	    get_int(member(o, "per_ip"), "connections.per_ip", path, 64, 1,
+	    65536, &per_ip, err) != JIT_OK ||
+	    get_duration(member(o, "idle_timeout"), "connections.idle_timeout",
+	    path, 30, 3600, &c->conn_idle_timeout, err) != JIT_OK ||
+	    get_duration(member(o, "request_timeout"),
+	    "connections.request_timeout", path, 30, 3600,
+	    &c->request_timeout, err) != JIT_OK)
+		return JIT_ERR_INVALID_ARG;
+	if (per_ip > max) {
+		config_fail(err, path, "\"connections.per_ip\" cannot exceed "
+		    "\"connections.max\"");
+		return JIT_ERR_INVALID_ARG;
+	}
+	c->conn_max = (unsigned int)max;
+	c->conn_per_ip = (unsigned int)per_ip;
 	return JIT_OK;
 }
 
@@ -424,6 +507,9 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	    64 * 1024, 1024, 1024 * 1024, &n, err) != JIT_OK)
 		goto out;
 	c->max_body = (size_t)n;
+	if (load_login_limits(root, c, path, err) != JIT_OK ||
+	    load_connections(root, c, path, err) != JIT_OK)
+		goto out;
 	if ((v = json_object_get(root, "auditors")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) > AUDITORS_MAX) {
 			config_fail(err, path, "\"auditors\" must be an array of user "
@@ -570,6 +656,10 @@ config_default_text(void)
 "  \"mfa_max_age\": \"15m\",\n"
 "  \"cert_ttl\": \"5m\",\n"
 "  \"lockout\": {\"max_failures\": 5, \"duration\": \"15m\"},\n"
+"  \"//login_limits\": \"Checked before any password is hashed: failed logins per client address (IPv6: per /64) and per user name, as a burst and a refill per minute (a burst of 0 turns that limit off), and how many password hashes may run at once. Excess attempts get 429 with Retry-After. Successful logins do not count.\",\n"
+"  \"login_limits\": {\"ip_burst\": 20, \"ip_per_minute\": 60, \"user_burst\": 10, \"user_per_minute\": 10, \"max_concurrent_hashes\": 2},\n"
+"  \"//connections\": \"HTTP connections: at most max in all and per_ip from one address; cut after idle_timeout without a byte, or when a request has not fully arrived within request_timeout. Change at restart.\",\n"
+"  \"connections\": {\"max\": 1024, \"per_ip\": 64, \"idle_timeout\": \"30s\", \"request_timeout\": \"30s\"},\n"
 "  \"//auditors\": \"Users and group:NAME entries allowed to read the audit log.\",\n"
 "  \"auditors\": [\"group:auditors\"],\n"
 "  \"//audit_log_file\": \"Optional: every committed audit event is appended here as one JSON line, for a SIEM.\",\n"

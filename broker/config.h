@@ -42,6 +42,17 @@ struct config {
 	int64_t		 audit_checkpoint_interval;
 	int		 threads;
 	size_t		 max_body;
+	/* "login_limits": buckets checked before any password hash. */
+	unsigned int	 login_ip_burst;	/* 0: no per-address limit */
+	unsigned int	 login_ip_per_minute;
+	unsigned int	 login_user_burst;	/* 0: no per-user limit */
+	unsigned int	 login_user_per_minute;
+	int		 max_concurrent_hashes;
+	/* "connections": libmicrohttpd's limits (restart to change). */
+	unsigned int	 conn_max;
+	unsigned int	 conn_per_ip;
+	int64_t		 conn_idle_timeout;	/* seconds without a byte */
+	int64_t		 request_timeout;	/* to receive one request */
 	struct policy	*policy;		/* the roles, validated */
 	int64_t		 sweep_interval;	/* expiry sweeper period */
 	struct notify_config *notify;		/* notify_config.c */

@@ -1,8 +1,11 @@
 /*
  * The HTTP server: libmicrohttpd with an epoll thread pool, request bodies
  * capped while they are received (before jansson sees them), routing by
- * method and path pattern, JSON answers and errors, one structured log
- * line per request with every field escaped, and metrics.
+ * method and path pattern, JSON answers (ASCII only: every non-ASCII
+ * character \u-escaped) and errors, one structured log line per request
+ * with every field escaped, and metrics.  The connection limits and
+ * timeouts come from the config's "connections"; conn_guard.c adds a
+ * deadline for receiving each request.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -11,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +27,17 @@
 
 #include "broker/api.h"
 #include "broker/auth.h"
+#include "broker/conn_guard.h"
+#include "broker/login_limit.h"
 #include "broker/server.h"
 #include "broker/web.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/fileio.h"
+#include "common/limits.h"
+#include "common/safetext.h"
+
+#define MHD_LOG_PER_SEC	10	/* libmicrohttpd log lines a second */
 
 struct route {
 	const char	*method;
@@ -108,135 +118,6 @@ server_config(struct server *srv)
 	c = config_ref(srv->cfg);
 	pthread_mutex_unlock(&srv->cfg_mu);
 	return c;
-}
-
-void
-http_json(struct http_req *rq, int status, json_t *body)
-{
-	json_decref(rq->resp);
-	rq->status = status;
-	rq->resp = body;
-}
-
-void
-http_error(struct http_req *rq, int status, const char *code,
-    const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	http_json(rq, status, json_pack("{s:s,s:s}", "error", code, "message",
-	    msg));
-}
-
-void
-http_error_code(struct http_req *rq, int r)
-{
-	switch (r) {
-	case JIT_ERR_AUTH:
-		http_error(rq, 401, "unauthorized", "authentication failed");
-		break;
-	case JIT_ERR_MFA_REQUIRED:
-		http_error(rq, 401, "mfa_required", "a fresh one-time code is "
-		    "required: POST /v1/mfa {\"otp\": \"123456\"}");
-		break;
-	case JIT_ERR_PERMISSION:
-	case JIT_ERR_POLICY:
-		http_error(rq, 403, "forbidden", "%s", jit_strerror(r));
-		break;
-	case JIT_ERR_NOT_FOUND:
-		http_error(rq, 404, "not_found", "no such object");
-		break;
-	case JIT_ERR_CONFLICT:
-	case JIT_ERR_EXISTS:
-		http_error(rq, 409, "conflict", "%s", jit_strerror(r));
-		break;
-	case JIT_ERR_EXPIRED:
-		http_error(rq, 410, "expired", "%s", jit_strerror(r));
-		break;
-	case JIT_ERR_INVALID_ARG:
-	case JIT_ERR_INVALID_FORMAT:
-	case JIT_ERR_INCOMPLETE:
-	case JIT_ERR_TRAILING_DATA:
-	case JIT_ERR_LIMIT:
-	case JIT_ERR_KEY_TYPE:
-	case JIT_ERR_KEY_TOO_SMALL:
-	case JIT_ERR_BAD_SIGNATURE:
-		http_error(rq, 400, "invalid_request", "%s", jit_strerror(r));
-		break;
-	case JIT_ERR_STORE:
-	case JIT_ERR_BUSY:
-		http_error(rq, 503, "unavailable", "the database is not "
-		    "available; nothing was changed, try again");
-		break;
-	default:
-		http_error(rq, 500, "internal", "internal error");
-		break;
-	}
-}
-
-int
-http_body_check(struct http_req *rq, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (rq->body == NULL) {
-		http_error(rq, 400, "invalid_request", "a JSON object body is "
-		    "required");
-		return -1;
-	}
-	json_object_foreach(rq->body, key, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], key) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			http_error(rq, 400, "invalid_request", "unknown field "
-			    "\"%.64s\"", key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int
-http_body_string(struct http_req *rq, const char *key, int required,
-    size_t maxlen, const char **out)
-{
-	json_t *v = rq->body != NULL ? json_object_get(rq->body, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (!required)
-			return 0;
-		http_error(rq, 400, "invalid_request", "field \"%s\" is "
-		    "required", key);
-		return -1;
-	}
-	if (!json_is_string(v)) {
-		http_error(rq, 400, "invalid_request", "field \"%s\" must be a "
-		    "string", key);
-		return -1;
-	}
-	if (json_string_length(v) > maxlen ||
-	    strlen(json_string_value(v)) != json_string_length(v)) {
-		http_error(rq, 400, "invalid_request", "field \"%s\" is too "
-		    "long or contains a NUL byte", key);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 0;
-}
-
-const char *
-http_query(struct http_req *rq, const char *key)
-{
-	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
-	    key);
 }
 
 int
@@ -328,15 +209,8 @@ match(const char *pattern, const char *path, struct http_req *rq)
 static void
 log_field(FILE *f, const char *key, const char *s)
 {
-	const unsigned char *p;
-
 	fprintf(f, " %s=\"", key);
-	for (p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
+	safetext_log(f, s);
 	fputc('"', f);
 }
 
@@ -460,6 +334,14 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 			    "body as Content-Type: application/json");
 			return;
 		}
+		/* jansson allows 2048 levels; nothing of ours needs 32. */
+		if (safetext_json_depth(cx->body, cx->len, JIT_JSON_DEPTH_MAX) >
+		    JIT_JSON_DEPTH_MAX) {
+			http_error(rq, 400, "invalid_json", "the body nests "
+			    "arrays and objects deeper than %d levels",
+			    JIT_JSON_DEPTH_MAX);
+			return;
+		}
 		rq->body = json_loadb(cx->body, cx->len,
 		    JSON_REJECT_DUPLICATES, &jerr);
 		if (rq->body == NULL) {
@@ -490,8 +372,13 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 	size_t len;
 
 	if (resp == NULL) {
-		text = rq->resp != NULL ? json_dumps(rq->resp, JSON_COMPACT) :
-		    NULL;
+		/*
+		 * ASCII only: a reason or a user name with terminal escapes
+		 * or bidirectional overrides reaches a terminal (curl, jq)
+		 * as \u escapes, never as raw control characters.
+		 */
+		text = rq->resp != NULL ? json_dumps(rq->resp, JSON_COMPACT |
+		    JSON_ENSURE_ASCII) : NULL;
 		if (text == NULL)
 			text = strdup("{\"error\":\"internal\"}");
 		if (text == NULL)
@@ -523,6 +410,12 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rq->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
+	if (rq->status == 429 && rq->retry_after > 0) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", rq->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(c, (unsigned)rq->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -621,6 +514,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		rq->method = method;
 		rq->path = url;
 		client_ip(c, rq->client_ip, sizeof(rq->client_ip));
+		conn_guard_arrived(c);
 		dispatch(rq, cx);
 		if (rq->suspended)
 			return MHD_YES;	/* resumed by http_resume() */
@@ -647,6 +541,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct conn_ctx *cx = *con_cls;
 
+	conn_guard_next(c);
 	if (cx == NULL)
 		return;
 	/* A request that never got its answer (client gone). */
@@ -660,11 +555,43 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * libmicrohttpd's messages, as escaped log lines, at most MHD_LOG_PER_SEC
+ * a second: a client that opens connections past the limits must not
+ * flood the log with "connection limit" lines.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	fputs("jitd: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static long shown, dropped;
+	long report = 0;
+	time_t now = time(NULL);
+	char msg[512];
+	size_t n;
+	int show;
+
+	pthread_mutex_lock(&mu);
+	if (now != second) {
+		report = dropped;
+		second = now;
+		shown = dropped = 0;
+	}
+	if ((show = shown < MHD_LOG_PER_SEC))
+		shown++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&mu);
+	if (report > 0)
+		server_log("http: %ld more messages not shown", report);
+	if (!show)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	server_log("http: %s", msg);
 }
 
 int
@@ -720,16 +647,22 @@ server_http_start(struct server *srv, char **err)
 		srv->tls_key_pem = (char *)d;
 		flags |= MHD_USE_TLS;
 	}
+	if ((srv->limits = login_limit_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = conn_guard_start(&srv->metrics, cfg->request_timeout,
+	    &srv->guard)) != JIT_OK)
+		return r;
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL,
 	    NULL, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)256,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->conn_max,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->conn_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->conn_idle_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, srv->guard,
 	    srv->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT :
 	    MHD_OPTION_END, srv->tls_cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key_pem,
@@ -749,8 +682,13 @@ server_http_stop(struct server *srv)
 	MHD_socket lfd;
 	int i;
 
-	if (srv->mhd == NULL)
+	if (srv->mhd == NULL) {
+		conn_guard_stop(srv->guard);
+		srv->guard = NULL;
+		login_limit_free(srv->limits);
+		srv->limits = NULL;
 		return;
+	}
 	/* After quiescing, the listening socket is ours to close. */
 	lfd = MHD_quiesce_daemon(srv->mhd);
 	/*
@@ -765,6 +703,10 @@ server_http_stop(struct server *srv)
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	srv->mhd = NULL;
+	conn_guard_stop(srv->guard);
+	srv->guard = NULL;
+	login_limit_free(srv->limits);
+	srv->limits = NULL;
 	if (srv->tls_key_pem != NULL) {
 		sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
 		free(srv->tls_key_pem);

@@ -92,6 +92,30 @@ metrics_render(struct metrics *m, const char *(*route_name)(int),
 	fprintf(f, "# TYPE jitd_mfa_stepups_total counter\n"
 	    "jitd_mfa_stepups_total %llu\n",
 	    (unsigned long long)atomic_load(&m->c[M_MFA_STEPUP]));
+	fprintf(f, "# HELP jitd_login_throttled_total Login attempts refused "
+	    "before hashing, by limit.\n# TYPE jitd_login_throttled_total "
+	    "counter\njitd_login_throttled_total{limit=\"ip\"} %llu\n"
+	    "jitd_login_throttled_total{limit=\"user\"} %llu\n"
+	    "jitd_login_throttled_total{limit=\"busy\"} %llu\n",
+	    (unsigned long long)atomic_load(&m->c[M_THROTTLED_IP]),
+	    (unsigned long long)atomic_load(&m->c[M_THROTTLED_USER]),
+	    (unsigned long long)atomic_load(&m->c[M_THROTTLED_BUSY]));
+	fprintf(f, "# HELP jitd_password_hashes_total Password hashes "
+	    "(argon2id) computed at login.\n# TYPE "
+	    "jitd_password_hashes_total counter\njitd_password_hashes_total "
+	    "%llu\n", (unsigned long long)atomic_load(
+	    &m->c[M_PASSWORD_HASHES]));
+	fprintf(f, "# TYPE jitd_connections_open gauge\n"
+	    "jitd_connections_open %lld\n"
+	    "# TYPE jitd_connections_total counter\n"
+	    "jitd_connections_total %llu\n"
+	    "# HELP jitd_connections_cut_total Connections closed because a "
+	    "request did not arrive within request_timeout.\n"
+	    "# TYPE jitd_connections_cut_total counter\n"
+	    "jitd_connections_cut_total %llu\n",
+	    (long long)atomic_load(&m->conn_open),
+	    (unsigned long long)atomic_load(&m->c[M_CONN_OPENED]),
+	    (unsigned long long)atomic_load(&m->c[M_CONN_CUT]));
 	fprintf(f, "# TYPE jitd_audit_events_total counter\n"
 	    "jitd_audit_events_total %llu\n",
 	    (unsigned long long)atomic_load(&m->c[M_AUDIT_EVENTS]));

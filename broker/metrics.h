@@ -1,6 +1,7 @@
 /*
  * Counters for GET /metrics in the Prometheus text format: requests by
- * route and status class, logins, lockouts, audit events, and a request
+ * route and status class, logins, lockouts, audit events, login attempts
+ * refused by the rate limits, password hashes, connections, and a request
  * latency histogram.  All updates are lock-free atomics.
  */
 #ifndef JIT_BROKER_METRICS_H
@@ -20,6 +21,12 @@ enum metric_counter {
 	M_LOCKOUTS,
 	M_AUDIT_EVENTS,
 	M_MFA_STEPUP,
+	M_THROTTLED_IP,		/* login refused: client address's bucket */
+	M_THROTTLED_USER,	/* login refused: user name's bucket */
+	M_THROTTLED_BUSY,	/* login refused: too many hashes running */
+	M_PASSWORD_HASHES,	/* argon2id verifications at login */
+	M_CONN_OPENED,		/* connections accepted */
+	M_CONN_CUT,		/* connections cut by request_timeout */
 	M_COUNTERS
 };
 
@@ -29,6 +36,7 @@ struct metrics {
 	atomic_uint_fast64_t	 lat_count;
 	atomic_uint_fast64_t	 lat_sum_us;
 	atomic_uint_fast64_t	 c[M_COUNTERS];
+	atomic_int_fast64_t	 conn_open;	/* gauge */
 };
 
 void metrics_request(struct metrics *m, int route, int status,

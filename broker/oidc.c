@@ -13,6 +13,8 @@
 #include "broker/oidc.h"
 #include "common/b64.h"
 #include "common/err.h"
+#include "common/limits.h"
+#include "common/safetext.h"
 
 #define AUD_MAX		32	/* entries of an "aud" array */
 #define AMR_MAX		32	/* entries of an "amr" array */
@@ -72,13 +74,14 @@ check_header(struct oidc_jwt *t, const uint8_t *h, size_t hl,
 	static const char *const allowed[] = { "alg", "kid", "typ", "x5t",
 	    "x5t#S256", NULL };
 	json_error_t jerr;
-	json_t *o, *v;
+	json_t *o = NULL, *v;
 	const char *key;
 	size_t i;
 	int r = JIT_ERR_AUTH;
 
-	if ((o = json_loadb((const char *)h, hl, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL || !json_is_object(o)) {
+	if (safetext_json_depth((const char *)h, hl, JIT_JSON_DEPTH_MAX) >
+	    JIT_JSON_DEPTH_MAX || (o = json_loadb((const char *)h, hl,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(o)) {
 		*why = "header is not a JSON object";
 		goto out;
 	}
@@ -489,7 +492,9 @@ oidc_jwt_verify(const struct oidc_jwt *t, const struct oidc_provider *p,
 	    t->sig_len, why)) != JIT_OK)
 		return r;
 	r = JIT_ERR_AUTH;
-	if ((c = json_loadb((const char *)t->payload, t->payload_len,
+	if (safetext_json_depth((const char *)t->payload, t->payload_len,
+	    JIT_JSON_DEPTH_MAX) > JIT_JSON_DEPTH_MAX ||
+	    (c = json_loadb((const char *)t->payload, t->payload_len,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL || !json_is_object(c)) {
 		*why = "claims are not a JSON object";
 		goto out;

@@ -10,6 +10,7 @@
 
 #include "broker/config_int.h"
 #include "broker/oidc_config.h"
+#include "broker/server.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/fileio.h"
@@ -465,12 +466,12 @@ fetch(const struct oidc_provider *p)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK || status != 200)
-		fprintf(stderr, "jitd: oidc %s: JWKS fetch from %s failed: "
-		    "%s\n", p->name, p->jwks_url, rc != CURLE_OK ?
+		server_log("oidc %s: JWKS fetch from %s failed: %s",
+		    p->name, p->jwks_url, rc != CURLE_OK ?
 		    curl_easy_strerror(rc) : "HTTP status not 200");
 	else if (oidc_jwks_parse(s.p, s.len, &ks, &jerr) != JIT_OK) {
-		fprintf(stderr, "jitd: oidc %s: JWKS from %s refused: %s\n",
-		    p->name, p->jwks_url, jerr != NULL ? jerr : "invalid");
+		server_log("oidc %s: JWKS from %s refused: %s", p->name,
+		    p->jwks_url, jerr != NULL ? jerr : "invalid");
 		ks = NULL;
 	}
 	free(jerr);

@@ -20,6 +20,8 @@
 #include "broker/oidc.h"
 #include "common/b64.h"
 #include "common/err.h"
+#include "common/limits.h"
+#include "common/safetext.h"
 
 enum kty { KTY_RSA, KTY_EC, KTY_OKP };
 
@@ -323,6 +325,12 @@ oidc_jwks_parse(const char *text, size_t len, struct oidc_jwks **out,
 	*out = NULL;
 	if (len > OIDC_JWKS_MAX) {
 		fail(err, "JWKS larger than %d bytes", OIDC_JWKS_MAX);
+		return JIT_ERR_LIMIT;
+	}
+	if (safetext_json_depth(text, len, JIT_JSON_DEPTH_MAX) >
+	    JIT_JSON_DEPTH_MAX) {
+		fail(err, "JWKS nests deeper than %d levels",
+		    JIT_JSON_DEPTH_MAX);
 		return JIT_ERR_LIMIT;
 	}
 	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==

@@ -23,21 +23,30 @@
 #include "broker/server.h"
 #include "common/err.h"
 #include "common/limits.h"
+#include "common/safetext.h"
 #include "common/secret.h"
 #include "common/timefmt.h"
 
-static void __attribute__((format(printf, 1, 2)))
-logline(const char *fmt, ...)
+void
+server_log(const char *fmt, ...)
 {
-	char ts[TIMEFMT_LEN];
+	char ts[TIMEFMT_LEN], msg[1024], *line = NULL;
+	size_t len = 0;
 	va_list ap;
+	FILE *f;
 
 	time_format((int64_t)time(NULL), ts);
-	fprintf(stderr, "time=%s msg=\"", ts);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\"\n", stderr);
+	if ((f = open_memstream(&line, &len)) == NULL)
+		return;
+	fprintf(f, "time=%s msg=\"", ts);
+	safetext_log(f, msg);
+	fputs("\"\n", f);
+	if (fclose(f) == 0)
+		fputs(line, stderr);
+	free(line);
 }
 
 void
@@ -53,7 +62,7 @@ server_on_audit_event(void *arg, const struct audit_event *ev)
 		return;
 	pthread_mutex_lock(&srv->log_mu);
 	if (fputs(line, srv->audit_log) == EOF || fflush(srv->audit_log) != 0)
-		logline("cannot append to the audit log file: %s",
+		server_log("cannot append to the audit log file: %s",
 		    strerror(errno));
 	pthread_mutex_unlock(&srv->log_mu);
 	free(line);
@@ -96,7 +105,7 @@ reload(struct server *srv)
 	char *err = NULL, detail[512];
 
 	if (config_load(srv->cfg->path, &nc, &err) != JIT_OK) {
-		logline("SIGHUP: keeping the running configuration: %s",
+		server_log("SIGHUP: keeping the running configuration: %s",
 		    err != NULL ? err : "invalid");
 		snprintf(detail, sizeof(detail), "%s", err != NULL ? err :
 		    "invalid");
@@ -108,13 +117,18 @@ reload(struct server *srv)
 	    nc->listen_port != srv->cfg->listen_port ||
 	    strcmp(nc->database, srv->cfg->database) != 0 ||
 	    strcmp(nc->ca_dir, srv->cfg->ca_dir) != 0 ||
-	    nc->threads != srv->cfg->threads)
-		logline("SIGHUP: listen, database, ca_dir and threads change "
-		    "only at restart; the other settings apply now");
+	    nc->threads != srv->cfg->threads ||
+	    nc->conn_max != srv->cfg->conn_max ||
+	    nc->conn_per_ip != srv->cfg->conn_per_ip ||
+	    nc->conn_idle_timeout != srv->cfg->conn_idle_timeout ||
+	    nc->request_timeout != srv->cfg->request_timeout)
+		server_log("SIGHUP: listen, database, ca_dir, threads and "
+		    "connections change only at restart; the other settings "
+		    "apply now");
 	if (srv->signer_max_validity > 0 &&
 	    nc->cert_ttl + JIT_CLOCK_SKEW > srv->signer_max_validity) {
-		logline("SIGHUP: the signer process allows cert_ttl up to %lld "
-		    "s until a restart; using that", (long long)
+		server_log("SIGHUP: the signer process allows cert_ttl up to "
+		    "%lld s until a restart; using that", (long long)
 		    (srv->signer_max_validity - JIT_CLOCK_SKEW));
 		nc->cert_ttl = srv->signer_max_validity - JIT_CLOCK_SKEW;
 	}
@@ -123,12 +137,16 @@ reload(struct server *srv)
 	    srv->cfg->listen_host);
 	nc->listen_port = srv->cfg->listen_port;
 	nc->threads = srv->cfg->threads;
+	nc->conn_max = srv->cfg->conn_max;
+	nc->conn_per_ip = srv->cfg->conn_per_ip;
+	nc->conn_idle_timeout = srv->cfg->conn_idle_timeout;
+	nc->request_timeout = srv->cfg->request_timeout;
 	pthread_mutex_lock(&srv->cfg_mu);
 	old = srv->cfg;
 	srv->cfg = nc;
 	pthread_mutex_unlock(&srv->cfg_mu);
 	config_unref(old);
-	logline("SIGHUP: configuration reloaded from %s", nc->path);
+	server_log("SIGHUP: configuration reloaded from %s", nc->path);
 	(void)audit_lifecycle(srv, "config.reload", "ok", nc->path);
 }
 
@@ -161,17 +179,17 @@ sweeper_main(void *arg)
 		/* With several replicas, one sweeps (see store_leader). */
 		leader = store_leader(srv->store);
 		if (leader != was_leader && store_backend_is_pg(srv->store))
-			logline(leader ? "this replica now runs the expiry "
+			server_log(leader ? "this replica now runs the expiry "
 			    "sweeper and the outbox worker" : "another replica "
 			    "runs the expiry sweeper and the outbox worker");
 		was_leader = leader;
 		if (leader && store_write(srv->store, req_sweep_tx, cfg) !=
 		    JIT_OK)
-			logline("expiry sweep failed; retrying later");
+			server_log("expiry sweep failed; retrying later");
 		if (srv->signer_max_validity > 0 && !signer_lost &&
 		    !ca_signer_alive(srv->ca)) {
 			signer_lost = 1;
-			logline("the CA signer process is gone: every "
+			server_log("the CA signer process is gone: every "
 			    "certificate is refused until jitd restarts");
 		}
 		config_unref(cfg);
@@ -237,7 +255,7 @@ start_signer(struct server *srv, char **err)
 	seal_key_clear(&srv->inst->seal);
 	strfreezero(srv->inst->passphrase);
 	srv->inst->passphrase = NULL;
-	logline("CA keys moved to signer process %d (max validity %lld s)",
+	server_log("CA keys moved to signer process %d (max validity %lld s)",
 	    (int)pid, (long long)lim.max_validity);
 	return JIT_OK;
 }
@@ -310,7 +328,7 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 	srv->sweeper_started = 1;
 	if ((r = notify_worker_start(srv)) != JIT_OK)
 		goto fail;
-	logline("jitd listening on %s%s (pid %d)",
+	server_log("jitd listening on %s%s (pid %d)",
 	    srv->cfg->tls_cert != NULL ? "https://" : "http://", addr,
 	    (int)getpid());
 	*out = srv;
@@ -366,11 +384,11 @@ serve_main(const char *cfgpath, const char *listen)
 			reload(srv);
 			continue;
 		}
-		logline("received %s: draining and stopping",
+		server_log("received %s: draining and stopping",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	}
 	serve_close(srv);
-	logline("stopped");
+	server_log("stopped");
 	return 0;
 }

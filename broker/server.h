@@ -22,6 +22,9 @@
 #define HTTP_HEADERS_MAX	(16 * 1024)	/* all request headers together */
 #define HTTP_PARAMS_MAX		4
 
+struct login_limit;
+struct conn_guard;
+
 struct server {
 	pthread_mutex_t		 cfg_mu;
 	struct config		*cfg;		/* current; swap on SIGHUP */
@@ -32,6 +35,8 @@ struct server {
 	pthread_mutex_t		 log_mu;
 	FILE			*audit_log;	/* SIEM file, or NULL */
 	struct MHD_Daemon	*mhd;
+	struct login_limit	*limits;	/* login_limit.h, or NULL */
+	struct conn_guard	*guard;		/* conn_guard.h, or NULL */
 	int			 suspended;	/* requests waiting for a commit */
 	char			*tls_cert_pem;
 	char			*tls_key_pem;
@@ -76,6 +81,7 @@ struct http_req {
 	struct MHD_Response	*mhd_resp;	/* custom (streamed) answer */
 	char			 log_user[72];
 	char			 allow[64];	/* methods of the path, for 405 */
+	int			 retry_after;	/* seconds, for a 429 */
 };
 
 /* Returns a reference to the current config (release with config_unref). */
@@ -124,6 +130,14 @@ int http_require_fresh_mfa(struct http_req *rq);
  */
 void http_suspend(struct http_req *rq);
 void http_resume(struct http_req *rq);
+
+/*
+ * One log line on stderr, time=... msg="...", the message escaped like
+ * every field of the request log (it may quote a config file, a peer's
+ * answer or a user name: no newline or terminal escape gets through),
+ * written with one call.
+ */
+void server_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Appends an audit event's JSON line to the SIEM file (writer thread). */
 void server_on_audit_event(void *arg, const struct audit_event *ev);

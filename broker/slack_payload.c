@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 
 #include "broker/slack_payload.h"
+#include "common/limits.h"
+#include "common/safetext.h"
 
 /*
  * Finds the one "payload" field of a form body and URL-decodes it (with
@@ -76,6 +78,8 @@ slack_payload_parse(const char *body, size_t len, struct slack_action *out)
 	memset(out, 0, sizeof(*out));
 	memset(&a, 0, sizeof(a));
 	if ((payload = form_payload(body, len)) == NULL ||
+	    safetext_json_depth(payload, strlen(payload), JIT_JSON_DEPTH_MAX) >
+	    JIT_JSON_DEPTH_MAX ||
 	    (p = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
 	    !json_is_object(p)) {
 		json_decref(p);

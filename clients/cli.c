@@ -17,23 +17,45 @@
 #include "clients/cli.h"
 #include "common/err.h"
 #include "common/fileio.h"
+#include "common/safetext.h"
 #include "common/secret.h"
 #include "common/timefmt.h"
 #include "common/tty.h"
 
 #define ANSWER_MAX	(16 * 1024 * 1024)
 #define SESSION_FILE	"session.json"
+#define SAFE_RING	32	/* cli_safe strings alive at once */
+
+const char *
+cli_safe(const char *s)
+{
+	static char *ring[SAFE_RING];
+	static size_t next;
+	char *t;
+
+	if ((t = safetext_term(s)) == NULL)
+		return "(out of memory)";
+	free(ring[next]);
+	ring[next] = t;
+	next = (next + 1) % SAFE_RING;
+	return t;
+}
 
 void
 cli_errx(struct cli *c, const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
-	fprintf(stderr, "%s: ", c->prog != NULL ? c->prog : "jit");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if ((n = vasprintf(&msg, fmt, ap)) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Messages quote the broker's answers: no escapes reach a tty. */
+	fprintf(stderr, "%s: %s\n", c->prog != NULL ? c->prog : "jit",
+	    n >= 0 ? cli_safe(msg) : "(out of memory)");
+	free(msg);
 }
 
 static char *
@@ -415,7 +437,9 @@ cli_fail_consume(struct cli *c, long status, json_t *answer)
 void
 cli_print_json(json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	/* ASCII only: control and bidi characters come out \u-escaped. */
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII);
 
 	if (s != NULL) {
 		puts(s);

@@ -68,7 +68,16 @@ int cli_fail_answer(struct cli *c, long status, json_t *answer);
 /* The same, and releases answer (for "return cli_fail_consume(...)"). */
 int cli_fail_consume(struct cli *c, long status, json_t *answer);
 
-/* Prints "jit: " + formatted message on stderr. */
+/*
+ * Returns s made harmless for a terminal (common/safetext.h: control
+ * characters, escape sequences and bidirectional overrides shown as
+ * \x1b, \u202e and so on).  Use it for everything the broker or an
+ * identity provider sent that is printed for humans.  The string stays
+ * valid for the next 31 calls.
+ */
+const char *cli_safe(const char *s);
+
+/* Prints "jit: " + formatted message (made safe) on stderr. */
 void cli_errx(struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -75,6 +75,13 @@ jstr(json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
+/* A string field for humans: escapes and bidi controls made harmless. */
+static const char *
+jtxt(json_t *o, const char *k)
+{
+	return cli_safe(jstr(o, k));
+}
+
 /* Role of a request target, looked up once per request. */
 static int
 event_has_role(struct cli *c, json_t *ev, const char *role, json_t *cache)
@@ -196,8 +203,8 @@ audit_query(struct cli *c, int argc, char **argv)
 			    "ts")), t);
 			printf("%-20s %-6lld %-14s %-18s %-18s %s\n", t,
 			    (long long)json_integer_value(json_object_get(ev,
-			    "seq")), jstr(ev, "actor"), jstr(ev, "action"),
-			    jstr(ev, "target"), jstr(ev, "outcome"));
+			    "seq")), jtxt(ev, "actor"), jtxt(ev, "action"),
+			    jtxt(ev, "target"), jtxt(ev, "outcome"));
 		}
 	}
 	rc = 0;
@@ -276,15 +283,15 @@ audit_grants(struct cli *c, int argc, char **argv)
 		    "grant_end")), t2, sizeof(t2));
 		printf("request %lld: %s held %s from %s to %s (%s)\n",
 		    (long long)json_integer_value(json_object_get(full, "id")),
-		    jstr(full, "user"), jstr(full, "role"), t1, t2,
-		    jstr(full, "state"));
-		printf("  reason: %s%s%s\n", jstr(full, "reason"),
-		    *jstr(full, "ticket") != '\0' ? "  ticket: " : "",
-		    jstr(full, "ticket"));
+		    jtxt(full, "user"), jtxt(full, "role"), t1, t2,
+		    jtxt(full, "state"));
+		printf("  reason: %s%s%s\n", jtxt(full, "reason"),
+		    *jtxt(full, "ticket") != '\0' ? "  ticket: " : "",
+		    jtxt(full, "ticket"));
 		json_array_foreach(json_object_get(full, "votes"), k, v)
-			printf("  %s by %s%s%s\n", jstr(v, "decision"),
-			    jstr(v, "approver"), *jstr(v, "comment") != '\0' ?
-			    ": " : "", jstr(v, "comment"));
+			printf("  %s by %s%s%s\n", jtxt(v, "decision"),
+			    jtxt(v, "approver"), *jtxt(v, "comment") != '\0' ?
+			    ": " : "", jtxt(v, "comment"));
 		if (json_integer_value(json_object_get(full, "approvals")) ==
 		    0)
 			printf("  approved without votes (%s)\n",
@@ -297,8 +304,8 @@ audit_grants(struct cli *c, int argc, char **argv)
 			cli_time(json_integer_value(json_object_get(v,
 			    "valid_before")), t2, sizeof(t2));
 			printf("  cert %s serial %s for %s, %s to %s\n",
-			    jstr(v, "kind"), jstr(v, "serial"),
-			    jstr(v, "subject"), t1, t2);
+			    jtxt(v, "kind"), jtxt(v, "serial"),
+			    jtxt(v, "subject"), t1, t2);
 		}
 		json_decref(full);
 	}

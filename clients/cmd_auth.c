@@ -226,11 +226,12 @@ cmd_whoami(struct cli *c, int argc, char **argv)
 	if (c->json)
 		cli_print_json(ans);
 	else {
-		printf("%s", json_string_value(json_object_get(ans, "user")));
+		printf("%s", cli_safe(json_string_value(json_object_get(ans,
+		    "user"))));
 		g = json_object_get(ans, "groups");
 		for (i = 0; i < json_array_size(g); i++)
 			printf("%s%s", i == 0 ? " (" : ", ",
-			    json_string_value(json_array_get(g, i)));
+			    cli_safe(json_string_value(json_array_get(g, i))));
 		if (json_array_size(g) > 0)
 			putchar(')');
 		cli_time(json_integer_value(json_object_get(ans,

@@ -67,7 +67,8 @@ post_id_token(struct cli *c, const char *id_token)
 		cli_print_json(o);
 		json_decref(o);
 	} else
-		fprintf(stderr, "%s: logged in as %s\n", c->prog, user);
+		fprintf(stderr, "%s: logged in as %s\n", c->prog,
+		    cli_safe(user));
 	rc = 0;
  out:
 	if (ans != NULL) {
@@ -323,10 +324,11 @@ cli_login_oidc(struct cli *c, const char *provider)
 	    "expires_in")) > 0 && json_integer_value(json_object_get(dev,
 	    "expires_in")) < POLL_MAX_WAIT ? (time_t)json_integer_value(
 	    json_object_get(dev, "expires_in")) : POLL_MAX_WAIT);
-	fprintf(stderr, "To log in, open %s\nand enter the code: %s\n", uri,
-	    user_code);
+	/* What the identity provider sent, made safe for the terminal. */
+	fprintf(stderr, "To log in, open %s\nand enter the code: %s\n",
+	    cli_safe(uri), cli_safe(user_code));
 	if (uri_full != NULL)
-		fprintf(stderr, "(or open %s)\n", uri_full);
+		fprintf(stderr, "(or open %s)\n", cli_safe(uri_full));
 	fprintf(stderr, "Waiting for the identity provider...\n");
 	if ((body = form("grant_type", GRANT_DEVICE, "device_code",
 	    device_code, "client_id", client_id)) == NULL)

@@ -31,6 +31,13 @@ jstr(json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
+/* A string field for humans: escapes and bidi controls made harmless. */
+static const char *
+jtxt(json_t *o, const char *k)
+{
+	return cli_safe(jstr(o, k));
+}
+
 static json_int_t
 jint(json_t *o, const char *k)
 {
@@ -66,9 +73,9 @@ print_request_line(json_t *r, int64_t now)
 	else
 		snprintf(left, sizeof(left), "-");
 	printf("%-6lld %-10s %-9s %-16s %-6s %d/%d  %-8s %s\n",
-	    (long long)jint(r, "id"), jstr(r, "user"), state, jstr(r, "role"),
-	    dur, (int)jint(r, "approvals"), (int)jint(r, "approvals_required"),
-	    left, jstr(r, "reason"));
+	    (long long)jint(r, "id"), jtxt(r, "user"), jtxt(r, "state"),
+	    jtxt(r, "role"), dur, (int)jint(r, "approvals"),
+	    (int)jint(r, "approvals_required"), left, jtxt(r, "reason"));
 }
 
 static void
@@ -122,9 +129,9 @@ cmd_roles(struct cli *c, int argc, char **argv)
 		else
 			snprintf(need, sizeof(need), "%lld",
 			    (long long)jint(r, "approvals_required"));
-		printf("%-16s %-8s %-9s %-15s %s\n", jstr(r, "name"), dur, need,
+		printf("%-16s %-8s %-9s %-15s %s\n", jtxt(r, "name"), dur, need,
 		    req && apr ? "request,approve" : req ? "request" :
-		    "approve", jstr(r, "description"));
+		    "approve", jtxt(r, "description"));
 	}
 	json_decref(ans);
 	return 0;
@@ -167,10 +174,10 @@ wait_for(struct cli *c, long long id)
 		for (i = seen; i < json_array_size(votes); i++) {
 			json_t *v = json_array_get(votes, i);
 
-			fprintf(stderr, "  %s %s%s%s\n", jstr(v, "approver"),
-			    strcmp(jstr(v, "decision"), "approve") == 0 ?
-			    "approved" : "denied", *jstr(v, "comment") != '\0' ?
-			    ": " : "", jstr(v, "comment"));
+			fprintf(stderr, "  %s %s%s%s\n", jtxt(v, "approver"),
+			    strcmp(jtxt(v, "decision"), "approve") == 0 ?
+			    "approved" : "denied", *jtxt(v, "comment") != '\0' ?
+			    ": " : "", jtxt(v, "comment"));
 		}
 		seen = json_array_size(votes);
 		state = jstr(r, "state");
@@ -191,10 +198,10 @@ wait_for(struct cli *c, long long id)
 		cli_left(jint(r, "grant_end") - (int64_t)time(NULL), left,
 		    sizeof(left));
 		printf("request %lld approved: %s for %s (run 'jit ssh %lld "
-		    "…' or 'jit cert %lld')\n", id, jstr(r, "role"), left, id,
+		    "…' or 'jit cert %lld')\n", id, jtxt(r, "role"), left, id,
 		    id);
 	} else
-		printf("request %lld %s\n", id, state);
+		printf("request %lld %s\n", id, cli_safe(state));
 	st = strcmp(state, "approved") == 0 ? 0 : 1;
 	json_decref(r);
 	return (int)st;
@@ -264,15 +271,15 @@ cmd_request(struct cli *c, int argc, char **argv)
 	if (wait && strcmp(jstr(ans, "state"), "pending") == 0) {
 		fprintf(stderr, "request %ld: %s for %s, waiting for approval "
 		    "(Ctrl-C stops waiting, not the request)\n", id,
-		    jstr(ans, "role"), dur);
+		    jtxt(ans, "role"), dur);
 		json_decref(ans);
 		return wait_for(c, id);
 	}
 	if (c->json)
 		cli_print_json(ans);
 	else
-		printf("request %ld: %s%s\n", id, jstr(ans, "state"),
-		    strcmp(jstr(ans, "state"), "pending") == 0 ? " (jit status "
+		printf("request %ld: %s%s\n", id, jtxt(ans, "state"),
+		    strcmp(jtxt(ans, "state"), "pending") == 0 ? " (jit status "
 		    "ID to follow it)" : "");
 	rc = strcmp(jstr(ans, "state"), "approved") == 0 || !wait ? 0 : 1;
 	json_decref(ans);
@@ -368,10 +375,10 @@ cmd_status(struct cli *c, int argc, char **argv)
 	}
 	duration_format(jint(ans, "duration"), dur, sizeof(dur));
 	printf("request %lld: %s asks for %s for %s: %s\n", id,
-	    jstr(ans, "user"), jstr(ans, "role"), dur, jstr(ans, "state"));
-	printf("  reason: %s%s%s\n", jstr(ans, "reason"),
-	    *jstr(ans, "ticket") != '\0' ? "  ticket: " : "",
-	    jstr(ans, "ticket"));
+	    jtxt(ans, "user"), jtxt(ans, "role"), dur, jtxt(ans, "state"));
+	printf("  reason: %s%s%s\n", jtxt(ans, "reason"),
+	    *jtxt(ans, "ticket") != '\0' ? "  ticket: " : "",
+	    jtxt(ans, "ticket"));
 	printf("  approvals: %d of %d\n", (int)jint(ans, "approvals"),
 	    (int)jint(ans, "approvals_required"));
 	if (jint(ans, "grant_end") > 0) {
@@ -382,14 +389,14 @@ cmd_status(struct cli *c, int argc, char **argv)
 	}
 	json_array_foreach(json_object_get(ans, "votes"), i, a) {
 		cli_time(jint(a, "at"), t, sizeof(t));
-		printf("  %s %s %s%s%s\n", t, jstr(a, "approver"),
-		    jstr(a, "decision"), *jstr(a, "comment") != '\0' ? ": " :
-		    "", jstr(a, "comment"));
+		printf("  %s %s %s%s%s\n", t, jtxt(a, "approver"),
+		    jtxt(a, "decision"), *jtxt(a, "comment") != '\0' ? ": " :
+		    "", jtxt(a, "comment"));
 	}
 	json_array_foreach(json_object_get(ans, "certificates"), i, a) {
 		cli_time(jint(a, "valid_before"), t, sizeof(t));
-		printf("  cert %s serial %s until %s\n", jstr(a, "kind"),
-		    jstr(a, "serial"), t);
+		printf("  cert %s serial %s until %s\n", jtxt(a, "kind"),
+		    jtxt(a, "serial"), t);
 	}
 	json_decref(ans);
 	return 0;
@@ -441,7 +448,7 @@ decide(struct cli *c, int argc, char **argv, const char *action,
 		cli_print_json(ans);
 	else
 		printf("request %lld %s: now %s (%d of %d approvals)\n", id,
-		    done, jstr(ans, "state"), (int)jint(ans, "approvals"),
+		    done, jtxt(ans, "state"), (int)jint(ans, "approvals"),
 		    (int)jint(ans, "approvals_required"));
 	json_decref(ans);
 	return 0;

@@ -17,6 +17,8 @@
 #include "common/audit_chain.h"
 #include "common/b64.h"
 #include "common/err.h"
+#include "common/limits.h"
+#include "common/safetext.h"
 
 #define HEX_LEN	(2 * AUDIT_HASH_LEN)
 
@@ -64,6 +66,11 @@ load_line(const char *line, size_t len, json_t **out, const char **why)
 	}
 	if (memchr(line, '\0', len) != NULL) {
 		*why = "NUL byte in line";
+		return JIT_ERR_INVALID_FORMAT;
+	}
+	if (safetext_json_depth(line, len, JIT_JSON_DEPTH_MAX) >
+	    JIT_JSON_DEPTH_MAX) {
+		*why = "JSON nested too deep";
 		return JIT_ERR_INVALID_FORMAT;
 	}
 	if ((j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e)) == NULL) {

@@ -55,6 +55,8 @@ jit_strerror(int r)
 		return "key protection does not match (sealed vs unsealed)";
 	case JIT_ERR_POLICY:
 		return "refused by policy";
+	case JIT_ERR_RATE_LIMITED:
+		return "too many attempts, try again later";
 	}
 	return "unknown error";
 }

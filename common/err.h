@@ -32,6 +32,7 @@ enum jit_err {
 	JIT_ERR_BUSY = -22,		/* resource busy, try again */
 	JIT_ERR_UNSEALED = -23,		/* key is not sealed but a seal was expected, or vice versa */
 	JIT_ERR_POLICY = -24,		/* refused by policy */
+	JIT_ERR_RATE_LIMITED = -25,	/* too many attempts; retry later */
 };
 
 /* Returns a static, human-readable sentence for an error code. */

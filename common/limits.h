@@ -23,5 +23,6 @@
 #define JIT_CERT_TTL_MAX	(24 * 60 * 60)	/* hard ceiling on any cert */
 #define JIT_CLOCK_SKEW		60		/* backdating of not-before */
 #define JIT_PASSPHRASE_MAX	1024
+#define JIT_JSON_DEPTH_MAX	32		/* JSON nesting from outside */
 
 #endif

@@ -282,6 +282,9 @@ configure(int threads)
 	json_object_set_new(c, "roles", roles);
 	json_object_set_new(c, "cert_ttl", json_string("5m"));
 	json_object_set_new(c, "mfa_max_age", json_string("1h"));
+	/* Every client comes from 127.0.0.1: no per-address cap here. */
+	json_object_set_new(c, "connections", json_pack("{s:i,s:i}", "max",
+	    4096, "per_ip", 4096));
 	if (threads > 0)
 		json_object_set_new(c, "threads", json_integer(threads));
 	else

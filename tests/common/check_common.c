@@ -1,4 +1,7 @@
-/* Unit tests for common/: bounded buffer, base64, durations, sealing, files. */
+/*
+ * Unit tests for common/: bounded buffer, base64, durations, sealing,
+ * files, escaping for logs and terminals, the JSON nesting check.
+ */
 #include <sys/stat.h>
 
 #include <check.h>
@@ -15,6 +18,7 @@
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/limits.h"
+#include "common/safetext.h"
 #include "common/seal.h"
 #include "common/secret.h"
 #include "tests/lib/testutil.h"
@@ -316,6 +320,102 @@ START_TEST(fileio_cases)
 }
 END_TEST
 
+/* One safetext_term case: input, expected output. */
+static void
+term_is(const char *in, const char *want)
+{
+	char *got = safetext_term(in);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strcmp(got, want) == 0, "safetext_term: got \"%s\", "
+	    "want \"%s\"", got, want);
+	free(got);
+}
+
+START_TEST(safetext_terminal)
+{
+	/* Plain text, including non-ASCII letters and emoji, is kept. */
+	term_is("ops ticket INC-42", "ops ticket INC-42");
+	term_is("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\x91",
+	    "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\x91");
+	term_is(NULL, "");
+	/* Terminal escapes and line tricks. */
+	term_is("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m");
+	term_is("a\rb\bc\nd\te\x7f", "a\\x0db\\x08c\\x0ad\\x09e\\x7f");
+	term_is("\x1b]0;title\x07", "\\x1b]0;title\\x07");
+	/* C1 controls (CSI as U+009B), bidi controls, invisible ones. */
+	term_is("\xc2\x9b" "31m", "\\u009b31m");
+	term_is("approve \xe2\x80\xae" "yned", "approve \\u202eyned");
+	term_is("\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8e\xe2\x80\x8f",
+	    "\\u2066x\\u2069 \\u200e\\u200f");
+	term_is("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad",
+	    "\\u202a\\u202b\\u202c\\u202d");
+	term_is("\xe2\x81\xa7\xe2\x81\xa8 \xd8\x9c \xef\xbb\xbf",
+	    "\\u2067\\u2068 \\u061c \\ufeff");
+	term_is("\xe2\x80\xa8\xe2\x80\x8b", "\\u2028\\u200b");
+	term_is("\xf3\xa0\x80\x81tag", "\\U000e0001tag");
+	/* Bytes that are not UTF-8: overlong, surrogate, truncated, stray. */
+	term_is("\xc0\xaf", "\\xc0\\xaf");
+	term_is("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	term_is("x\xe2\x80", "x\\xe2\\x80");
+	term_is("\x80\xff", "\\x80\\xff");
+	term_is("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	ck_assert(safetext_is_unsafe(0x202e));
+	ck_assert(safetext_is_unsafe(0x1b));
+	ck_assert(!safetext_is_unsafe('a'));
+	ck_assert(!safetext_is_unsafe(0xe9));
+}
+END_TEST
+
+START_TEST(safetext_logline)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	safetext_log(f, "a\"b\\c\nd\x1b[0m\xe2\x80\xae");
+	safetext_log(f, NULL);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(buf, "a\\x22b\\x5cc\\x0ad\\x1b[0m\\xe2\\x80\\xae");
+	free(buf);
+}
+END_TEST
+
+static int
+depth_of(const char *s)
+{
+	return safetext_json_depth(s, strlen(s), JIT_JSON_DEPTH_MAX);
+}
+
+START_TEST(safetext_depth)
+{
+	char deep[256];
+	int i;
+
+	ck_assert_int_eq(depth_of("1"), 0);
+	ck_assert_int_eq(depth_of("{}"), 1);
+	ck_assert_int_eq(depth_of("{\"a\":[1,{\"b\":[]}],\"c\":{}}"), 4);
+	/* Brackets inside strings, escaped quotes, escaped backslashes. */
+	ck_assert_int_eq(depth_of("{\"a\":\"[[[{{{\"}"), 1);
+	ck_assert_int_eq(depth_of("{\"a\":\"\\\"[[[\"}"), 1);
+	ck_assert_int_eq(depth_of("{\"a\":\"\\\\\",\"b\":[[]]}"), 3);
+	/* Exactly the limit passes; one more does not, and it stops early. */
+	for (i = 0; i < JIT_JSON_DEPTH_MAX; i++)
+		deep[i] = '[';
+	for (i = 0; i < JIT_JSON_DEPTH_MAX; i++)
+		deep[JIT_JSON_DEPTH_MAX + i] = ']';
+	deep[2 * JIT_JSON_DEPTH_MAX] = '\0';
+	ck_assert_int_eq(depth_of(deep), JIT_JSON_DEPTH_MAX);
+	memmove(deep + 1, deep, strlen(deep) + 1);
+	deep[0] = '{';
+	ck_assert_int_eq(depth_of(deep), JIT_JSON_DEPTH_MAX + 1);
+	/* Malformed text: closers never go below zero. */
+	ck_assert_int_eq(depth_of("]]]]{"), 1);
+	ck_assert_int_eq(safetext_json_depth("[[[", 2, 10), 2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -335,6 +435,9 @@ main(void)
 	tcase_add_test(tc, seal_modes);
 	tcase_add_test(tc, seal_hostile_cost);
 	tcase_add_test(tc, fileio_cases);
+	tcase_add_test(tc, safetext_terminal);
+	tcase_add_test(tc, safetext_logline);
+	tcase_add_test(tc, safetext_depth);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

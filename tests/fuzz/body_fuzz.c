@@ -1,9 +1,9 @@
 /*
- * JSON request bodies as POST /v1/requests sees them: json_loadb with the
- * flags of broker/http.c, the field checks of api_request_create
- * (allowed keys, bounded NUL-free strings, starts_at, the duration as a
- * number or duration_parse), then policy_check_request against the roles
- * of a fixed policy loaded at init.
+ * JSON request bodies as POST /v1/requests sees them: the nesting check
+ * and json_loadb with the flags of broker/http.c, the field checks of
+ * api_request_create (allowed keys, bounded NUL-free strings, starts_at,
+ * the duration as a number or duration_parse), then policy_check_request
+ * against the roles of a fixed policy loaded at init.
  */
 #include <string.h>
 
@@ -12,6 +12,8 @@
 #include "approvals/policy.h"
 #include "common/duration.h"
 #include "common/err.h"
+#include "common/limits.h"
+#include "common/safetext.h"
 #include "tests/fuzz/fuzz.h"
 
 #define FUZZ_BODY_NOW	((int64_t)1700000000)
@@ -41,6 +43,30 @@ FUZZ_INIT(body)
 		abort();
 	}
 	json_decref(roles);
+}
+
+/* Nesting of a parsed value: 0 for a scalar, 1 for [] or {}. */
+static int
+value_depth(json_t *v)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	int d, deepest = 0;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			if ((d = value_depth(e)) > deepest)
+				deepest = d;
+		return deepest + 1;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e)
+			if ((d = value_depth(e)) > deepest)
+				deepest = d;
+		return deepest + 1;
+	}
+	return 0;
 }
 
 /* http_body_string: 0 and *out (NULL when absent), or -1. */
@@ -91,6 +117,7 @@ FUZZ_TARGET(body)
 	int64_t starts_at = 0, duration, secs;
 	char why[256], fmt[32];
 	size_t i;
+	int depth;
 
 	/* The duration parser alone, on the raw input. */
 	if (size < 64 && memchr(data, '\0', size) == NULL) {
@@ -105,9 +132,21 @@ FUZZ_TARGET(body)
 		free(s);
 	}
 
+	/*
+	 * The nesting check broker/http.c runs first: whenever jansson
+	 * parses the text, the scanner's depth is the parsed value's.
+	 */
+	depth = safetext_json_depth((const char *)data, size,
+	    JIT_JSON_DEPTH_MAX);
 	if ((body = json_loadb((const char *)data, size,
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return 0;
+	FUZZ_ASSERT(depth == value_depth(body) || (depth > JIT_JSON_DEPTH_MAX &&
+	    value_depth(body) > JIT_JSON_DEPTH_MAX));
+	if (depth > JIT_JSON_DEPTH_MAX) {
+		json_decref(body);
+		return 0;
+	}
 	if (!json_is_object(body))
 		goto out;
 	json_object_foreach(body, key, v) {
