@@ -191,7 +191,8 @@ static const char *const known_keys[] = {
 	"max_body", "roles", "sweep_interval",
 	"web_root",
 	"notify", "notify_max_attempts", "slack_signing_secret_file",
-	"slack_mfa_asserted", "public_url", "oidc", "signer_process", NULL
+	"slack_mfa_asserted", "public_url", "oidc", "signer_process",
+	"database_busy_timeout_ms", NULL
 };
 
 static int
@@ -357,6 +358,11 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	    JIT_OK)
 		goto out;
 	c->audit_checkpoint_every = (uint64_t)n;
+	if (get_int(json_object_get(root, "database_busy_timeout_ms"),
+	    "database_busy_timeout_ms", path, 5000, 10, 600000, &n, err) !=
+	    JIT_OK)
+		goto out;
+	c->database_busy_timeout_ms = (int)n;
 	if (get_int(json_object_get(root, "threads"), "threads", path, 4, 1,
 	    64, &n, err) != JIT_OK)
 		goto out;

@@ -523,6 +523,10 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rq->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
+	/* The store is unavailable (disk full, locked): nothing was done. */
+	if (rq->status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    HTTP_RETRY_AFTER);
 	ret = MHD_queue_response(c, (unsigned)rq->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -59,6 +59,14 @@ server_on_audit_event(void *arg, const struct audit_event *ev)
 	free(line);
 }
 
+/* The store's reports of failing and recovered writes (store_opts.on_log). */
+static void
+store_log(void *arg, const char *msg)
+{
+	(void)arg;
+	logline("%s", msg);
+}
+
 struct lifecycle_job {
 	const char	*action;
 	const char	*outcome;
@@ -108,9 +116,12 @@ reload(struct server *srv)
 	    nc->listen_port != srv->cfg->listen_port ||
 	    strcmp(nc->database, srv->cfg->database) != 0 ||
 	    strcmp(nc->ca_dir, srv->cfg->ca_dir) != 0 ||
+	    nc->database_busy_timeout_ms !=
+	    srv->cfg->database_busy_timeout_ms ||
 	    nc->threads != srv->cfg->threads)
-		logline("SIGHUP: listen, database, ca_dir and threads change "
-		    "only at restart; the other settings apply now");
+		logline("SIGHUP: listen, database, database_busy_timeout_ms, "
+		    "ca_dir and threads change only at restart; the other "
+		    "settings apply now");
 	if (srv->signer_max_validity > 0 &&
 	    nc->cert_ttl + JIT_CLOCK_SKEW > srv->signer_max_validity) {
 		logline("SIGHUP: the signer process allows cert_ttl up to %lld "
@@ -275,6 +286,8 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 	so.checkpoint_interval = srv->cfg->audit_checkpoint_interval;
 	so.on_event = server_on_audit_event;
 	so.on_event_arg = srv;
+	so.busy_timeout_ms = srv->cfg->database_busy_timeout_ms;
+	so.on_log = store_log;
 	if ((r = store_open(srv->cfg->database, 0, &so, &srv->store, err)) !=
 	    JIT_OK)
 		goto fail;

@@ -236,7 +236,8 @@ exec_sql(sqlite3 *db, const char *sql)
 }
 
 static int
-conn_open(struct conn *c, const char *path, int flags, char **err)
+conn_open(struct conn *c, const char *path, int flags, int busy_ms,
+    char **err)
 {
 	memset(c, 0, sizeof(*c));
 	if (sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX,
@@ -246,13 +247,13 @@ conn_open(struct conn *c, const char *path, int flags, char **err)
 		conn_close(c);
 		return JIT_ERR_STORE;
 	}
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(c->db, busy_ms);
 	sqlite3_extended_result_codes(c->db, 1);
 	return JIT_OK;
 }
 
 static int
-migrate(sqlite3 *db, char **err)
+migrate(sqlite3 *db, int create, const char *path, char **err)
 {
 	sqlite3_stmt *st = NULL;
 	int version = 0, i;
@@ -267,6 +268,13 @@ migrate(sqlite3 *db, char **err)
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
+	/* An existing database without our schema was emptied or replaced. */
+	if (version == 0 && !create) {
+		exec_sql(db, "ROLLBACK");
+		set_err(err, "database %s is empty or not a jitd database (no "
+		    "schema; truncated?): restore it from a backup", path);
+		return JIT_ERR_STORE;
+	}
 	if (version > NMIGRATIONS) {
 		exec_sql(db, "ROLLBACK");
 		set_err(err, "database schema version %d is newer than this "
@@ -293,7 +301,7 @@ migrate(sqlite3 *db, char **err)
 }
 
 static int
-quick_check(sqlite3 *db, char **err)
+quick_check(sqlite3 *db, const char *path, char **err)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *t;
@@ -301,14 +309,16 @@ quick_check(sqlite3 *db, char **err)
 
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) !=
 	    SQLITE_OK) {
-		set_err(err, "database is unreadable: %s", sqlite3_errmsg(db));
+		set_err(err, "database %s is unreadable: %s", path,
+		    sqlite3_errmsg(db));
 		return JIT_ERR_STORE;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW && (t = sqlite3_column_text(st,
 	    0)) != NULL && strcmp((const char *)t, "ok") == 0)
 		r = JIT_OK;
 	else
-		set_err(err, "database failed its integrity check: %s",
+		set_err(err, "database %s failed its integrity check (%s): "
+		    "restore it from a backup", path,
 		    (t = sqlite3_column_text(st, 0)) != NULL ?
 		    (const char *)t : sqlite3_errmsg(db));
 	sqlite3_finalize(st);
@@ -332,7 +342,7 @@ store_rconn_get(struct store *s)
 		if (c == NULL && s->nrconns < RPOOL_MAX) {
 			c = &s->rconns[s->nrconns];
 			if (conn_open(c, s->path, SQLITE_OPEN_READONLY,
-			    NULL) != JIT_OK) {
+			    s->opts.busy_timeout_ms, NULL) != JIT_OK) {
 				c = NULL;
 				break;
 			}
@@ -381,15 +391,29 @@ store_tx_now(const struct store_tx *tx)
 	return tx->now;
 }
 
-/* Runs one batch of jobs in one transaction.  Called by the writer. */
+/* Keeps the sqlite code of a batch's first failure (store_health.c). */
 static void
+first_fail(int *rc, sqlite3 *db)
+{
+	int e = sqlite3_extended_errcode(db);
+
+	if (*rc == 0)
+		*rc = e == SQLITE_OK || e == SQLITE_ROW || e == SQLITE_DONE ?
+		    SQLITE_ERROR : e;
+}
+
+/*
+ * Runs one batch of jobs in one transaction.  Called by the writer.
+ * Returns 0, or the sqlite code of the first database failure.
+ */
+static int
 run_batch(struct store *s, struct job *batch)
 {
 	struct store_tx tx;
 	struct job *j;
 	uint64_t seq0;
 	uint8_t hash0[32];
-	int began, any = 0;
+	int began, any = 0, failrc = 0;
 
 	memset(&tx, 0, sizeof(tx));
 	tx.s = s;
@@ -397,6 +421,8 @@ run_batch(struct store *s, struct job *batch)
 	tx.now = jit_now();
 	began = exec_sql(s->wconn.db, "BEGIN IMMEDIATE") == JIT_OK &&
 	    store_audit_load_head(s) == JIT_OK;
+	if (!began)
+		first_fail(&failrc, s->wconn.db);
 	for (j = batch; j != NULL; j = j->next) {
 		if (!began) {
 			j->result = JIT_ERR_STORE;
@@ -407,10 +433,14 @@ run_batch(struct store *s, struct job *batch)
 		tx.events = NULL;
 		tx.tail = &tx.events;
 		if (exec_sql(s->wconn.db, "SAVEPOINT job") != JIT_OK) {
+			first_fail(&failrc, s->wconn.db);
 			j->result = JIT_ERR_STORE;
 			continue;
 		}
 		j->result = j->fn(&tx, j->arg);
+		if (j->result == JIT_ERR_STORE ||
+		    sqlite3_get_autocommit(s->wconn.db))
+			first_fail(&failrc, s->wconn.db);
 		/*
 		 * sqlite ends the whole transaction by itself on some errors
 		 * (disk full, I/O, out of memory).  Then nothing of this batch
@@ -435,6 +465,7 @@ run_batch(struct store *s, struct job *batch)
 			continue;
 		}
 		if (exec_sql(s->wconn.db, "RELEASE job") != JIT_OK) {
+			first_fail(&failrc, s->wconn.db);
 			j->result = JIT_ERR_STORE;
 			pending_free(tx.events);
 			began = 0;	/* the transaction is unusable */
@@ -445,6 +476,7 @@ run_batch(struct store *s, struct job *batch)
 	}
 	if (began && any) {
 		if (exec_sql(s->wconn.db, "COMMIT") != JIT_OK) {
+			first_fail(&failrc, s->wconn.db);
 			exec_sql(s->wconn.db, "ROLLBACK");
 			for (j = batch; j != NULL; j = j->next) {
 				if (j->result == JIT_OK)
@@ -452,7 +484,7 @@ run_batch(struct store *s, struct job *batch)
 				pending_free(j->events);
 				j->events = NULL;
 			}
-			return;
+			return failrc;
 		}
 	} else if (began) {
 		exec_sql(s->wconn.db, "ROLLBACK");
@@ -465,7 +497,7 @@ run_batch(struct store *s, struct job *batch)
 			pending_free(j->events);
 			j->events = NULL;
 		}
-		return;
+		return failrc;
 	}
 	pthread_mutex_lock(&s->wmu);
 	s->committed_seq = s->head_seq;
@@ -479,6 +511,7 @@ run_batch(struct store *s, struct job *batch)
 		pending_free(j->events);
 		j->events = NULL;
 	}
+	return failrc;
 }
 
 /* Writes a checkpoint if due (force: whenever there are new events). */
@@ -554,7 +587,7 @@ writer_main(void *arg)
 			s->qtail = &s->queue;
 		j->next = NULL;
 		pthread_mutex_unlock(&s->wmu);
-		run_batch(s, batch);
+		store_health_batch(s, run_batch(s, batch));
 		pthread_mutex_lock(&s->wmu);
 		force = s->force_cp;
 		s->force_cp = 0;
@@ -701,18 +734,25 @@ store_open(const char *path, int create, const struct store_opts *opts,
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_cond_init(&s->wcv, NULL);
 	s->qtail = &s->queue;
-	if ((r = conn_open(&s->wconn, path, SQLITE_OPEN_READWRITE, err)) !=
-	    JIT_OK)
+	if (s->opts.busy_timeout_ms <= 0)
+		s->opts.busy_timeout_ms = BUSY_TIMEOUT_MS;
+	if ((r = conn_open(&s->wconn, path, SQLITE_OPEN_READWRITE,
+	    s->opts.busy_timeout_ms, err)) != JIT_OK)
 		goto fail;
 	if (exec_sql(s->wconn.db, "PRAGMA journal_mode=WAL") != JIT_OK ||
 	    exec_sql(s->wconn.db, "PRAGMA synchronous=FULL") != JIT_OK ||
 	    exec_sql(s->wconn.db, "PRAGMA foreign_keys=ON") != JIT_OK) {
-		set_err(err, "%s: %s", path, sqlite3_errmsg(s->wconn.db));
+		int ec = sqlite3_extended_errcode(s->wconn.db);
+
+		set_err(err, "database %s: %s (%s)%s%s", path,
+		    sqlite3_errmsg(s->wconn.db), store_code_name(ec),
+		    *store_code_hint(ec) != '\0' ? ": " : "",
+		    store_code_hint(ec));
 		r = JIT_ERR_STORE;
 		goto fail;
 	}
-	if ((r = quick_check(s->wconn.db, err)) != JIT_OK ||
-	    (r = migrate(s->wconn.db, err)) != JIT_OK)
+	if ((r = quick_check(s->wconn.db, path, err)) != JIT_OK ||
+	    (r = migrate(s->wconn.db, create, path, err)) != JIT_OK)
 		goto fail;
 	if (exec_sql(s->wconn.db, "BEGIN") != JIT_OK ||
 	    (r = store_audit_load_head(s)) != JIT_OK) {

@@ -63,6 +63,9 @@ struct store {
 	int64_t			 cp_time;
 	/* Published head for readers. */
 	uint64_t		 committed_seq;
+	/* Write health, owned by the writer (store_health.c). */
+	int			 health_rc;	/* sqlite code of the failure */
+	unsigned long		 health_fails;	/* failed batches since */
 };
 
 /*
@@ -84,5 +87,17 @@ int store_audit_load_head(struct store *s);
 int store_audit_write_checkpoint(struct store *s, int64_t now);
 /* Frees a job's pending events. */
 void pending_free(struct pending_event *p);
+
+/*
+ * Records the outcome of one write batch: 0 if nothing failed in the
+ * database, else the sqlite result code of the first failure.  Logs
+ * (opts.on_log) when writes start failing or the cause changes, and when
+ * they work again.
+ */
+void store_health_batch(struct store *s, int rc);
+/* The name of a sqlite result code ("SQLITE_FULL"), for messages. */
+const char *store_code_name(int rc);
+/* What an operator should know about a sqlite failure code, or "". */
+const char *store_code_hint(int rc);
 
 #endif
