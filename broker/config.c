@@ -227,10 +227,17 @@ config_load(const char *path, struct config **out, char **err)
 	int r;
 
 	*out = NULL;
-	if ((r = fileio_read(path, CONFIG_MAX, 0, &data, &len)) != JIT_OK) {
+	/*
+	 * The config decides who may approve what and where the keys are:
+	 * nobody but its owner may read or change it.
+	 */
+	if ((r = fileio_read(path, CONFIG_MAX, FILEIO_PRIVATE, &data,
+	    &len)) != JIT_OK) {
+		char why[160];
+
 		config_fail(err, path, "%s", r == JIT_ERR_NOT_FOUND ?
 		    "no such file (create one with 'jitd init DIR')" :
-		    jit_strerror(r));
+		    fileio_explain(path, r, FILEIO_PRIVATE, why, sizeof(why)));
 		return r;
 	}
 	r = config_load_buffer(path, data, len, out, err);
