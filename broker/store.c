@@ -562,7 +562,7 @@ writer_main(void *arg)
 	struct store *s = arg;
 	struct job *batch, *j;
 	struct timespec ts;
-	int n, force;
+	int n, force, failed;
 
 	pthread_mutex_lock(&s->wmu);
 	for (;;) {
@@ -587,12 +587,15 @@ writer_main(void *arg)
 			s->qtail = &s->queue;
 		j->next = NULL;
 		pthread_mutex_unlock(&s->wmu);
-		store_health_batch(s, run_batch(s, batch));
+		failed = run_batch(s, batch);
+		store_health_batch(s, failed);
 		pthread_mutex_lock(&s->wmu);
 		force = s->force_cp;
 		s->force_cp = 0;
 		pthread_mutex_unlock(&s->wmu);
-		maybe_checkpoint(s, force);
+		/* After a failure, answer now rather than wait for it again. */
+		if (!failed || force)
+			maybe_checkpoint(s, force);
 		finish_jobs(s, batch);
 		pthread_mutex_lock(&s->wmu);
 	}
