@@ -460,7 +460,8 @@ load_x509_cert(const char *path, X509 **out)
 static void
 blame(char *bad, size_t badlen, const char *dir, const char *name)
 {
-	if (bad != NULL && path_join(bad, badlen, dir, name) != JIT_OK)
+	if (bad != NULL && badlen > 0 && path_join(bad, badlen, dir, name) !=
+	    JIT_OK)
 		bad[0] = '\0';
 }
 
