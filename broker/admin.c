@@ -85,6 +85,7 @@ admin_open(const char *cfgpath, struct admin *a)
 	so.audit_sk = a->inst->audit_sk;
 	so.checkpoint_every = a->cfg->audit_checkpoint_every;
 	so.checkpoint_interval = a->cfg->audit_checkpoint_interval;
+	so.busy_timeout_ms = a->cfg->database_busy_timeout_ms;
 	if (store_open(a->cfg->database, 0, &so, &a->store, &err) != JIT_OK)
 		goto fail;
 	pw = getpwuid(getuid());

@@ -251,7 +251,7 @@ static const char *const known_keys[] = {
 	"web_root",
 	"notify", "notify_max_attempts", "slack_signing_secret_file",
 	"slack_mfa_asserted", "public_url", "oidc", "signer_process",
-	"login_limits", "connections", NULL
+	"login_limits", "connections", "database_busy_timeout_ms", NULL
 };
 
 static int
@@ -368,10 +368,17 @@ config_load(const char *path, struct config **out, char **err)
 	int r;
 
 	*out = NULL;
-	if ((r = fileio_read(path, CONFIG_MAX, 0, &data, &len)) != JIT_OK) {
+	/*
+	 * The config decides who may approve what and where the keys are:
+	 * nobody but its owner may read or change it.
+	 */
+	if ((r = fileio_read(path, CONFIG_MAX, FILEIO_PRIVATE, &data,
+	    &len)) != JIT_OK) {
+		char why[160];
+
 		config_fail(err, path, "%s", r == JIT_ERR_NOT_FOUND ?
 		    "no such file (create one with 'jitd init DIR')" :
-		    jit_strerror(r));
+		    fileio_explain(path, r, FILEIO_PRIVATE, why, sizeof(why)));
 		return r;
 	}
 	r = config_load_buffer(path, data, len, out, err);
@@ -499,6 +506,11 @@ config_load_buffer(const char *path, const uint8_t *data, size_t len,
 	    JIT_OK)
 		goto out;
 	c->audit_checkpoint_every = (uint64_t)n;
+	if (get_int(json_object_get(root, "database_busy_timeout_ms"),
+	    "database_busy_timeout_ms", path, 5000, 10, 600000, &n, err) !=
+	    JIT_OK)
+		goto out;
+	c->database_busy_timeout_ms = (int)n;
 	if (get_int(json_object_get(root, "threads"), "threads", path, 4, 1,
 	    64, &n, err) != JIT_OK)
 		goto out;

@@ -23,6 +23,7 @@ struct config {
 	int		 listen_port;
 	int		 listen_loopback;	/* 1 if the address is loopback */
 	char		*database;
+	int		 database_busy_timeout_ms; /* wait for a lock, then 503 */
 	char		*ca_dir;
 	char		*ca_key_file;		/* seal key file, or NULL */
 	char		*ca_passphrase_file;	/* or a passphrase file, or NULL */

@@ -77,6 +77,38 @@ db_target_display(const char *target)
 	return strdup(target);
 }
 
+/* sqlite's name for a result code, and the kind of failure it is. */
+static const char *
+lite_code(int rc, enum db_fault *fault)
+{
+	static const struct {
+		int		 rc;
+		const char	*name;
+		enum db_fault	 fault;
+	} codes[] = {
+		{ SQLITE_FULL, "SQLITE_FULL", DB_FAULT_FULL },
+		{ SQLITE_BUSY, "SQLITE_BUSY", DB_FAULT_BUSY },
+		{ SQLITE_LOCKED, "SQLITE_LOCKED", DB_FAULT_BUSY },
+		{ SQLITE_READONLY, "SQLITE_READONLY", DB_FAULT_READONLY },
+		{ SQLITE_PERM, "SQLITE_PERM", DB_FAULT_READONLY },
+		{ SQLITE_CANTOPEN, "SQLITE_CANTOPEN", DB_FAULT_READONLY },
+		{ SQLITE_CORRUPT, "SQLITE_CORRUPT", DB_FAULT_CORRUPT },
+		{ SQLITE_NOTADB, "SQLITE_NOTADB", DB_FAULT_CORRUPT },
+		{ SQLITE_NOMEM, "SQLITE_NOMEM", DB_FAULT_NOMEM },
+		{ SQLITE_IOERR, "SQLITE_IOERR", DB_FAULT_IO },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		if ((rc & 0xff) == codes[i].rc) {
+			*fault = codes[i].fault;
+			return codes[i].name;
+		}
+	}
+	*fault = DB_FAULT_OTHER;
+	return "SQLITE_ERROR";
+}
+
 static int
 lite_rc(struct db *d, int rc)
 {
@@ -88,7 +120,7 @@ lite_rc(struct db *d, int rc)
 		return DB_ROW;
 	}
 	db_set_err(d, "%s", sqlite3_errmsg(d->lite));
-	d->full = (rc & 0xff) == SQLITE_FULL;
+	snprintf(d->code, sizeof(d->code), "%s", lite_code(rc, &d->fault));
 	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return JIT_ERR_EXISTS;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -191,10 +223,23 @@ db_errmsg(struct db *d)
 	return d->err[0] != '\0' ? d->err : "unknown database error";
 }
 
-int
-db_err_full(struct db *d)
+enum db_fault
+db_fault(struct db *d)
 {
-	return d->full;
+	return d->fault;
+}
+
+const char *
+db_fault_code(struct db *d)
+{
+	return d->code;
+}
+
+static void
+clear_fault(struct db *d)
+{
+	d->fault = DB_FAULT_NONE;
+	d->code[0] = '\0';
 }
 
 int
@@ -203,6 +248,7 @@ db_exec(struct db *d, const char *sql)
 	char *msg = NULL;
 	int rc;
 
+	clear_fault(d);
 	if (d->kind == DB_PG)
 		return pg_exec(d, sql);
 	if ((rc = sqlite3_exec(d->lite, sql, NULL, NULL, &msg)) != SQLITE_OK) {
@@ -322,6 +368,7 @@ db_step(struct db_stmt *st)
 {
 	int r;
 
+	clear_fault(st->d);
 	if (st->d->kind == DB_PG)
 		return pg_step(st);
 	st->d->err[0] = '\0';

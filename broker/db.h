@@ -57,8 +57,25 @@ enum db_kind db_kind(const struct db *d);
 /* The last error on the connection, for messages (never NULL). */
 const char *db_errmsg(struct db *d);
 
-/* 1 if the last error was "disk full" / "out of space". */
-int db_err_full(struct db *d);
+/* What kind of failure the last error was, whatever the engine. */
+enum db_fault {
+	DB_FAULT_NONE = 0,
+	DB_FAULT_FULL,		/* no space left for the database */
+	DB_FAULT_BUSY,		/* another holds a lock past the timeout */
+	DB_FAULT_IO,		/* the disk reported an I/O error */
+	DB_FAULT_READONLY,	/* not writable (or a read-only standby) */
+	DB_FAULT_CORRUPT,	/* damaged, or not a jitd database */
+	DB_FAULT_NOMEM,
+	DB_FAULT_CONNECTION,	/* the server is unreachable */
+	DB_FAULT_OTHER,
+};
+enum db_fault db_fault(struct db *d);
+
+/*
+ * The engine's own name for the last error, for operators: "SQLITE_FULL",
+ * "SQLITE_BUSY", ... or "SQLSTATE 53100"; "" when there was none.
+ */
+const char *db_fault_code(struct db *d);
 
 /* Runs SQL without parameters (may hold several statements). */
 int db_exec(struct db *d, const char *sql);

@@ -47,7 +47,8 @@ struct db_stmt {
 struct db {
 	enum db_kind	 kind;
 	char		 err[DB_ERR_LEN];
-	int		 full;
+	enum db_fault	 fault;
+	char		 code[32];
 	struct db_stmt	*cache[DB_STMT_CACHE];
 	int		 ncache;
 	sqlite3		*lite;

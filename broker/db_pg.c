@@ -82,6 +82,29 @@ pg_close(struct db *d)
 	d->pg = NULL;
 }
 
+/* The kind of failure a SQLSTATE (NULL: no answer at all) means. */
+static enum db_fault
+pg_fault(struct db *d, const char *state)
+{
+	if (state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || PQstatus(d->pg) != CONNECTION_OK)
+		return DB_FAULT_CONNECTION;
+	if (strcmp(state, "53100") == 0)
+		return DB_FAULT_FULL;
+	if (strcmp(state, "53200") == 0)
+		return DB_FAULT_NOMEM;
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0 || strcmp(state, "57014") == 0)
+		return DB_FAULT_BUSY;
+	if (strcmp(state, "25006") == 0 || strncmp(state, "42501", 5) == 0)
+		return DB_FAULT_READONLY;
+	if (strcmp(state, "58030") == 0)
+		return DB_FAULT_IO;
+	if (strncmp(state, "XX", 2) == 0)
+		return DB_FAULT_CORRUPT;
+	return DB_FAULT_OTHER;
+}
+
 /* Copies the error of res (or the connection) and classifies it. */
 static int
 pg_fail(struct db *d, PGresult *res)
@@ -97,7 +120,9 @@ pg_fail(struct db *d, PGresult *res)
 	    "PostgreSQL error");
 	if ((nl = strchr(d->err, '\n')) != NULL)
 		*nl = '\0';
-	d->full = state != NULL && strcmp(state, "53100") == 0;
+	d->fault = pg_fault(d, state);
+	snprintf(d->code, sizeof(d->code), "SQLSTATE %s",
+	    state != NULL ? state : "08006");
 	if (state == NULL)
 		return JIT_ERR_STORE;
 	if (strcmp(state, "23505") == 0)
@@ -122,12 +147,16 @@ pg_ensure(struct db *d)
 		return JIT_OK;
 	if (d->tx) {
 		db_set_err(d, "PostgreSQL connection lost in a transaction");
+		d->fault = DB_FAULT_CONNECTION;
+		snprintf(d->code, sizeof(d->code), "SQLSTATE 08006");
 		return JIT_ERR_STORE;
 	}
 	PQreset(d->pg);
 	if (PQstatus(d->pg) != CONNECTION_OK) {
 		db_set_err(d, "PostgreSQL connection lost: %s",
 		    PQerrorMessage(d->pg));
+		d->fault = DB_FAULT_CONNECTION;
+		snprintf(d->code, sizeof(d->code), "SQLSTATE 08006");
 		return JIT_ERR_STORE;
 	}
 	for (i = 0; i < d->ncache; i++)

@@ -416,6 +416,10 @@ send_answer(struct MHD_Connection *c, struct http_req *rq)
 		snprintf(ra, sizeof(ra), "%d", rq->retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	}
+	/* The store is unavailable (disk full, locked): nothing was done. */
+	if (rq->status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    HTTP_RETRY_AFTER);
 	ret = MHD_queue_response(c, (unsigned)rq->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

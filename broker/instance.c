@@ -61,18 +61,18 @@ derive(struct instance *in, const uint8_t *root)
 static int
 load_seal(const struct config *cfg, struct instance *in, char **err)
 {
+	char why[160];
 	int r;
 
 	memset(&in->seal, 0, sizeof(in->seal));
 	if (cfg->ca_key_file != NULL) {
 		if ((r = seal_key_from_file(cfg->ca_key_file, &in->seal)) !=
 		    JIT_OK) {
-			set_err(err, "%s: %s%s", cfg->ca_key_file,
-			    r == JIT_ERR_SYSTEM ? strerror(errno) :
-			    jit_strerror(r), r == JIT_ERR_PERMISSION ?
-			    " (must be a regular file readable only by its "
-			    "owner)" : r == JIT_ERR_INVALID_FORMAT ?
-			    " (must hold exactly 32 bytes)" : "");
+			set_err(err, "CA key file %s (ca_key_file): %s",
+			    cfg->ca_key_file, r == JIT_ERR_INVALID_FORMAT ?
+			    "must hold exactly 32 bytes" : fileio_explain(
+			    cfg->ca_key_file, r, FILEIO_PRIVATE |
+			    FILEIO_NOFOLLOW, why, sizeof(why)));
 			return r;
 		}
 		return JIT_OK;
@@ -108,10 +108,11 @@ instance_unlock(const struct config *cfg, struct instance **out, char **err)
 		goto out;
 	if ((r = fileio_read(cfg->secrets_file, 4096,
 	    FILEIO_NOFOLLOW | FILEIO_PRIVATE, &d, &len)) != JIT_OK) {
-		set_err(err, "%s: %s%s", cfg->secrets_file,
-		    r == JIT_ERR_SYSTEM ? strerror(errno) : jit_strerror(r),
-		    r == JIT_ERR_PERMISSION ? " (must be a regular file "
-		    "readable only by its owner)" : "");
+		char why[160];
+
+		set_err(err, "instance secret %s (secrets_file): %s",
+		    cfg->secrets_file, fileio_explain(cfg->secrets_file, r,
+		    FILEIO_NOFOLLOW | FILEIO_PRIVATE, why, sizeof(why)));
 		goto out;
 	}
 	if ((r = seal_decode(&in->seal, ROOT_PURPOSE, d, len, &root,
@@ -138,14 +139,35 @@ int
 instance_open_ca(const struct instance *in, const struct config *cfg,
     struct ca **out, char **err)
 {
+	char bad[PATH_MAX], why[160];
+	const char *what;
 	int r;
 
-	if ((r = ca_open(cfg->ca_dir, &in->seal, out)) != JIT_OK)
-		set_err(err, "CA %s: %s", cfg->ca_dir, r == JIT_ERR_PERMISSION ?
-		    "a key file is readable by group or others, or is a "
-		    "symbolic link" : r == JIT_ERR_UNSEALED ? "the keys are "
-		    "protected differently than configured (ca_key_file / "
-		    "ca_passphrase_file)" : jit_strerror(r));
+	if ((r = ca_open_report(cfg->ca_dir, &in->seal, bad, sizeof(bad),
+	    out)) == JIT_OK)
+		return JIT_OK;
+	switch (r) {
+	case JIT_ERR_UNSEALED:
+		what = "the keys are protected differently than configured "
+		    "(ca_key_file / ca_passphrase_file)";
+		break;
+	case JIT_ERR_DECRYPT:
+		what = "cannot unseal: wrong ca_key_file or passphrase, or the "
+		    "file is damaged";
+		break;
+	case JIT_ERR_INVALID_FORMAT:
+		what = "damaged, or does not belong to this CA";
+		break;
+	default:
+		/* Key files are read private and never through a link. */
+		what = fileio_explain(bad, r, FILEIO_NOFOLLOW |
+		    FILEIO_PRIVATE, why, sizeof(why));
+		break;
+	}
+	if (bad[0] != '\0')
+		set_err(err, "CA %s: %s: %s", cfg->ca_dir, bad, what);
+	else
+		set_err(err, "CA %s: %s", cfg->ca_dir, what);
 	return r;
 }
 

@@ -68,6 +68,14 @@ server_on_audit_event(void *arg, const struct audit_event *ev)
 	free(line);
 }
 
+/* The store's reports of failing and recovered writes (store_opts.on_log). */
+static void
+store_log(void *arg, const char *msg)
+{
+	(void)arg;
+	server_log("%s", msg);
+}
+
 struct lifecycle_job {
 	const char	*action;
 	const char	*outcome;
@@ -121,8 +129,11 @@ reload(struct server *srv)
 	    nc->conn_max != srv->cfg->conn_max ||
 	    nc->conn_per_ip != srv->cfg->conn_per_ip ||
 	    nc->conn_idle_timeout != srv->cfg->conn_idle_timeout ||
-	    nc->request_timeout != srv->cfg->request_timeout)
-		server_log("SIGHUP: listen, database, ca_dir, threads and "
+	    nc->request_timeout != srv->cfg->request_timeout ||
+	    nc->database_busy_timeout_ms !=
+	    srv->cfg->database_busy_timeout_ms)
+		server_log("SIGHUP: listen, database, "
+		    "database_busy_timeout_ms, ca_dir, threads and "
 		    "connections change only at restart; the other settings "
 		    "apply now");
 	if (srv->signer_max_validity > 0 &&
@@ -301,6 +312,8 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 	so.checkpoint_interval = srv->cfg->audit_checkpoint_interval;
 	so.on_event = server_on_audit_event;
 	so.on_event_arg = srv;
+	so.busy_timeout_ms = srv->cfg->database_busy_timeout_ms;
+	so.on_log = store_log;
 	if ((r = store_open(srv->cfg->database, 0, &so, &srv->store, err)) !=
 	    JIT_OK)
 		goto fail;

@@ -21,6 +21,7 @@
 
 #define HTTP_HEADERS_MAX	(16 * 1024)	/* all request headers together */
 #define HTTP_PARAMS_MAX		4
+#define HTTP_RETRY_AFTER	"5"	/* seconds, on 503 (store unavailable) */
 
 struct login_limit;
 struct conn_guard;

@@ -158,15 +158,33 @@ store_tx_now(const struct store_tx *tx)
 	return tx->now;
 }
 
-/* Runs one batch of jobs in one transaction.  Called by the writer. */
+/* Keeps the kind, code and message of a batch's first failure. */
 static void
+first_fail(struct store *s, int *fault)
+{
+	struct db *d = s->wconn.db;
+
+	if (*fault != 0)
+		return;
+	*fault = db_fault(d) != DB_FAULT_NONE ? (int)db_fault(d) :
+	    DB_FAULT_OTHER;
+	snprintf(s->health_code, sizeof(s->health_code), "%s",
+	    *db_fault_code(d) != '\0' ? db_fault_code(d) : "error");
+	snprintf(s->health_msg, sizeof(s->health_msg), "%s", db_errmsg(d));
+}
+
+/*
+ * Runs one batch of jobs in one transaction.  Called by the writer.
+ * Returns 0, or the sqlite code of the first database failure.
+ */
+static int
 run_batch(struct store *s, struct job *batch)
 {
 	struct store_tx tx;
 	struct job *j;
 	uint64_t seq0;
 	uint8_t hash0[32];
-	int began, any = 0;
+	int began, any = 0, failrc = 0;
 
 	memset(&tx, 0, sizeof(tx));
 	tx.s = s;
@@ -174,6 +192,8 @@ run_batch(struct store *s, struct job *batch)
 	tx.now = jit_now();
 	began = db_begin_write(s->wconn.db) == JIT_OK &&
 	    store_audit_load_head(s) == JIT_OK;
+	if (!began)
+		first_fail(s, &failrc);
 	for (j = batch; j != NULL; j = j->next) {
 		if (!began) {
 			j->result = JIT_ERR_STORE;
@@ -184,10 +204,13 @@ run_batch(struct store *s, struct job *batch)
 		tx.events = NULL;
 		tx.tail = &tx.events;
 		if (exec_sql(&s->wconn, "SAVEPOINT job") != JIT_OK) {
+			first_fail(s, &failrc);
 			j->result = JIT_ERR_STORE;
 			continue;
 		}
 		j->result = j->fn(&tx, j->arg);
+		if (j->result == JIT_ERR_STORE || !db_in_tx(s->wconn.db))
+			first_fail(s, &failrc);
 		/*
 		 * sqlite ends the whole transaction by itself on some errors
 		 * (disk full, I/O, out of memory), PostgreSQL when the
@@ -213,6 +236,7 @@ run_batch(struct store *s, struct job *batch)
 			continue;
 		}
 		if (exec_sql(&s->wconn, "RELEASE job") != JIT_OK) {
+			first_fail(s, &failrc);
 			j->result = JIT_ERR_STORE;
 			pending_free(tx.events);
 			began = 0;	/* the transaction is unusable */
@@ -223,6 +247,7 @@ run_batch(struct store *s, struct job *batch)
 	}
 	if (began && any) {
 		if (exec_sql(&s->wconn, "COMMIT") != JIT_OK) {
+			first_fail(s, &failrc);
 			exec_sql(&s->wconn, "ROLLBACK");
 			for (j = batch; j != NULL; j = j->next) {
 				if (j->result == JIT_OK)
@@ -230,7 +255,7 @@ run_batch(struct store *s, struct job *batch)
 				pending_free(j->events);
 				j->events = NULL;
 			}
-			return;
+			return failrc;
 		}
 	} else if (began) {
 		exec_sql(&s->wconn, "ROLLBACK");
@@ -243,7 +268,7 @@ run_batch(struct store *s, struct job *batch)
 			pending_free(j->events);
 			j->events = NULL;
 		}
-		return;
+		return failrc;
 	}
 	pthread_mutex_lock(&s->wmu);
 	s->committed_seq = s->head_seq;
@@ -257,6 +282,7 @@ run_batch(struct store *s, struct job *batch)
 		pending_free(j->events);
 		j->events = NULL;
 	}
+	return failrc;
 }
 
 /* Writes a checkpoint if due (force: whenever there are new events). */
@@ -307,7 +333,7 @@ writer_main(void *arg)
 	struct store *s = arg;
 	struct job *batch, *j;
 	struct timespec ts;
-	int n, force;
+	int n, force, failed;
 
 	pthread_mutex_lock(&s->wmu);
 	for (;;) {
@@ -332,12 +358,15 @@ writer_main(void *arg)
 			s->qtail = &s->queue;
 		j->next = NULL;
 		pthread_mutex_unlock(&s->wmu);
-		run_batch(s, batch);
+		failed = run_batch(s, batch);
+		store_health_batch(s, failed);
 		pthread_mutex_lock(&s->wmu);
 		force = s->force_cp;
 		s->force_cp = 0;
 		pthread_mutex_unlock(&s->wmu);
-		maybe_checkpoint(s, force);
+		/* After a failure, answer now rather than wait for it again. */
+		if (!failed || force)
+			maybe_checkpoint(s, force);
 		finish_jobs(s, batch);
 		pthread_mutex_lock(&s->wmu);
 	}
@@ -515,13 +544,19 @@ store_open(const char *path, int create, const struct store_opts *opts,
 	    (exec_sql(&s->wconn, "PRAGMA journal_mode=WAL") != JIT_OK ||
 	    exec_sql(&s->wconn, "PRAGMA synchronous=FULL") != JIT_OK ||
 	    exec_sql(&s->wconn, "PRAGMA foreign_keys=ON") != JIT_OK)) {
-		set_err(err, "%s: %s", shown != NULL ? shown : "database",
-		    db_errmsg(s->wconn.db));
+		const char *hint = store_fault_hint(db_fault(s->wconn.db));
+
+		set_err(err, "database %s: %s (%s)%s%s", shown != NULL ?
+		    shown : path, db_errmsg(s->wconn.db),
+		    db_fault_code(s->wconn.db), *hint != '\0' ? ": " : "",
+		    hint);
 		r = JIT_ERR_STORE;
 		goto fail;
 	}
-	if ((r = store_quick_check(s->wconn.db, err)) != JIT_OK ||
-	    (r = store_migrate(s->wconn.db, err)) != JIT_OK)
+	if ((r = store_quick_check(s->wconn.db, shown != NULL ? shown : path,
+	    err)) != JIT_OK ||
+	    (r = store_migrate(s->wconn.db, create, shown != NULL ? shown :
+	    path, err)) != JIT_OK)
 		goto fail;
 	if (exec_sql(&s->wconn, "BEGIN") != JIT_OK ||
 	    (r = store_audit_load_head(s)) != JIT_OK) {

@@ -45,15 +45,26 @@ struct store_opts {
 	/* Called by the writer after each commit, once per new event. */
 	void		(*on_event)(void *arg, const struct audit_event *ev);
 	void		*on_event_arg;
-	/* Longest wait for a database lock, ms; default 5000. */
+	/*
+	 * How long a statement waits for another process's lock before it
+	 * fails (and the request answers 503); default 5000 ms.
+	 */
 	int		 busy_timeout_ms;
+	/*
+	 * Called by the writer with one sentence when writes start failing
+	 * (naming the cause: disk full, locked, I/O error) and when they work
+	 * again; NULL: "jitd: store: ..." lines on stderr.
+	 */
+	void		(*on_log)(void *arg, const char *msg);
+	void		*on_log_arg;
 };
 
 /*
  * Opens (create != 0: creates) the database at path, applies migrations,
  * runs a quick integrity check and starts the writer thread.  Returns
  * JIT_OK, JIT_ERR_NOT_FOUND (missing and not creating), JIT_ERR_STORE
- * (corrupt, locked, or a newer schema).  *err receives a malloc'd sentence
+ * (corrupt, locked, a newer schema, or - when not creating - an empty
+ * file or one without jitd's schema).  *err receives a malloc'd sentence
  * on failure when err is not NULL.
  */
 int store_open(const char *path, int create, const struct store_opts *opts,

@@ -59,6 +59,11 @@ struct store {
 	int64_t			 cp_time;
 	/* Published head for readers. */
 	uint64_t		 committed_seq;
+	/* Write health, owned by the writer (store_health.c). */
+	int			 health_rc;	/* enum db_fault of the failure */
+	unsigned long		 health_fails;	/* failed batches since */
+	char			 health_code[32];	/* its engine code */
+	char			 health_msg[256];	/* and message */
 };
 
 /*
@@ -75,8 +80,8 @@ void store_rconn_put(struct store *s, struct conn *c);
 int col_text(struct db_stmt *st, int col, char *out, size_t outlen);
 
 /* The schema (store_schema.c): migrations and sqlite's quick check. */
-int store_migrate(struct db *d, char **err);
-int store_quick_check(struct db *d, char **err);
+int store_migrate(struct db *d, int create, const char *shown, char **err);
+int store_quick_check(struct db *d, const char *shown, char **err);
 
 /* Loads the chain head and last checkpoint (called in store_open). */
 int store_audit_load_head(struct store *s);
@@ -84,5 +89,15 @@ int store_audit_load_head(struct store *s);
 int store_audit_write_checkpoint(struct store *s, int64_t now);
 /* Frees a job's pending events. */
 void pending_free(struct pending_event *p);
+
+/*
+ * Records the outcome of one write batch: 0 if nothing failed in the
+ * database, else the enum db_fault of the first failure (its code and
+ * message in health_code and health_msg).  Logs (opts.on_log) when
+ * writes start failing or the cause changes, and when they work again.
+ */
+void store_health_batch(struct store *s, int fault);
+/* What an operator can do about a kind of failure (enum db_fault), or "". */
+const char *store_fault_hint(int fault);
 
 #endif

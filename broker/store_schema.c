@@ -319,7 +319,7 @@ pg_lock(struct db *d, int take)
 }
 
 int
-store_migrate(struct db *d, char **err)
+store_migrate(struct db *d, int create, const char *shown, char **err)
 {
 	const char *const *list = db_kind(d) == DB_PG ? pg_migrations :
 	    lite_migrations;
@@ -342,6 +342,14 @@ store_migrate(struct db *d, char **err)
 	}
 	if ((version = read_version(d)) < 0)
 		goto fail;
+	/* An existing database without our schema was emptied or replaced. */
+	if (version == 0 && !create) {
+		db_exec(d, "ROLLBACK");
+		set_err(err, "database %s is empty or not a jitd database (no "
+		    "schema; truncated?): restore it from a backup%s", shown,
+		    pg ? ", or create it with jitd init --database" : "");
+		goto unlock;
+	}
 	if (version > NMIGRATIONS) {
 		db_exec(d, "ROLLBACK");
 		set_err(err, "database schema version %d is newer than this "
@@ -367,7 +375,7 @@ store_migrate(struct db *d, char **err)
 }
 
 int
-store_quick_check(struct db *d, char **err)
+store_quick_check(struct db *d, const char *shown, char **err)
 {
 	static const char sql[] = "PRAGMA quick_check";
 	struct db_stmt *st;
@@ -377,14 +385,16 @@ store_quick_check(struct db *d, char **err)
 	if (db_kind(d) != DB_SQLITE)
 		return JIT_OK;
 	if ((st = db_prepare(d, sql)) == NULL) {
-		set_err(err, "database is unreadable: %s", db_errmsg(d));
+		set_err(err, "database %s is unreadable: %s (%s): restore it "
+		    "from a backup", shown, db_errmsg(d), db_fault_code(d));
 		return JIT_ERR_STORE;
 	}
 	if (db_step(st) == DB_ROW && (t = db_col_text(st, 0)) != NULL &&
 	    strcmp(t, "ok") == 0)
 		r = JIT_OK;
 	else
-		set_err(err, "database failed its integrity check: %s",
+		set_err(err, "database %s failed its integrity check (%s): "
+		    "restore it from a backup", shown,
 		    (t = db_col_text(st, 0)) != NULL ? t : db_errmsg(d));
 	db_reset(st);
 	return r;

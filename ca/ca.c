@@ -456,8 +456,17 @@ load_x509_cert(const char *path, X509 **out)
 	return r;
 }
 
+/* Names the file at fault in bad (when not NULL). */
+static void
+blame(char *bad, size_t badlen, const char *dir, const char *name)
+{
+	if (bad != NULL && badlen > 0 && path_join(bad, badlen, dir, name) !=
+	    JIT_OK)
+		bad[0] = '\0';
+}
+
 static int
-load_public(const char *dir, struct ca *ca)
+load_public(const char *dir, struct ca *ca, char *bad, size_t badlen)
 {
 	char path[PATH_MAX];
 	int r, i;
@@ -465,13 +474,16 @@ load_public(const char *dir, struct ca *ca)
 	for (i = 0; i < 2; i++) {
 		if ((r = path_join(path, sizeof(path), dir,
 		    slot_files[i].pub)) != JIT_OK ||
-		    (r = load_ssh_pub(path, ca->ssh_pub[i])) != JIT_OK)
+		    (r = load_ssh_pub(path, ca->ssh_pub[i])) != JIT_OK) {
+			blame(bad, badlen, dir, slot_files[i].pub);
 			return r;
+		}
 	}
 	if ((r = path_join(path, sizeof(path), dir,
-	    slot_files[CA_SLOT_X509].pub)) != JIT_OK)
-		return r;
-	return load_x509_cert(path, &ca->x509_cert);
+	    slot_files[CA_SLOT_X509].pub)) != JIT_OK ||
+	    (r = load_x509_cert(path, &ca->x509_cert)) != JIT_OK)
+		blame(bad, badlen, dir, slot_files[CA_SLOT_X509].pub);
+	return r;
 }
 
 int
@@ -483,7 +495,7 @@ ca_open_public(const char *dir, struct ca **out)
 	*out = NULL;
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return JIT_ERR_ALLOC;
-	if ((r = load_public(dir, ca)) != JIT_OK) {
+	if ((r = load_public(dir, ca, NULL, 0)) != JIT_OK) {
 		ca_free(ca);
 		return r;
 	}
@@ -515,29 +527,41 @@ unseal_slot(const char *dir, int slot, const struct seal_key *sk,
 int
 ca_open(const char *dir, const struct seal_key *sk, struct ca **out)
 {
+	return ca_open_report(dir, sk, NULL, 0, out);
+}
+
+int
+ca_open_report(const char *dir, const struct seal_key *sk, char *bad,
+    size_t badlen, struct ca **out)
+{
 	struct ca *ca = NULL;
 	struct local_signer *ls = NULL;
 	uint8_t *secret = NULL;
 	const unsigned char *p;
 	size_t secretlen = 0;
-	int r = JIT_ERR_INTERNAL, slot;
+	int r = JIT_ERR_INTERNAL, slot = 0;
 
 	*out = NULL;
+	if (bad != NULL && badlen > 0)
+		bad[0] = '\0';
 	if ((ca = calloc(1, sizeof(*ca))) == NULL || (ls = local_new()) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = load_public(dir, ca)) != JIT_OK)
+	if ((r = load_public(dir, ca, bad, badlen)) != JIT_OK)
 		goto out;
 	for (slot = 0; slot < CA_SLOT_COUNT; slot++) {
 		if ((r = unseal_slot(dir, slot, sk, &secret, &secretlen)) !=
-		    JIT_OK)
+		    JIT_OK) {
+			blame(bad, badlen, dir, slot_files[slot].key);
 			goto out;
+		}
 		if (slot < 2) {
 			/* The secret key embeds its public half: must match. */
 			if (secretlen != crypto_sign_SECRETKEYBYTES ||
 			    sodium_memcmp(secret + 32, ca->ssh_pub[slot],
 			    32) != 0) {
+				blame(bad, badlen, dir, slot_files[slot].key);
 				r = JIT_ERR_INVALID_FORMAT;
 				goto out;
 			}
@@ -550,6 +574,7 @@ ca_open(const char *dir, const struct seal_key *sk, struct ca **out)
 			    p != secret + secretlen ||
 			    X509_check_private_key(ca->x509_cert,
 			    ls->x509_key) != 1) {
+				blame(bad, badlen, dir, slot_files[slot].key);
 				r = JIT_ERR_INVALID_FORMAT;
 				goto out;
 			}

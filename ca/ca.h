@@ -73,6 +73,14 @@ int ca_save(const struct ca *ca, const char *dir, const struct seal_key *sk)
  */
 int ca_open(const char *dir, const struct seal_key *sk, struct ca **out) CA_WUR;
 
+/*
+ * ca_open, and on failure the path of the file at fault (a missing, badly
+ * protected, corrupt or mismatched key or public file) in bad, which is
+ * set to "" first and stays empty when no single file is at fault.
+ */
+int ca_open_report(const char *dir, const struct seal_key *sk, char *bad,
+    size_t badlen, struct ca **out) CA_WUR;
+
 /* Loads only the public material of a CA directory; ca_sign() then fails. */
 int ca_open_public(const char *dir, struct ca **out) CA_WUR;
 

@@ -101,6 +101,47 @@ fileio_read(const char *path, size_t max, int flags, uint8_t **out,
 	return r;
 }
 
+const char *
+fileio_explain(const char *path, int r, int flags, char *buf, size_t len)
+{
+	int saved = errno;
+	struct stat st;
+
+	switch (r) {
+	case JIT_ERR_NOT_FOUND:
+		snprintf(buf, len, "no such file");
+		break;
+	case JIT_ERR_LIMIT:
+		snprintf(buf, len, "the file is too large");
+		break;
+	case JIT_ERR_INVALID_ARG:
+		snprintf(buf, len, "not a regular file");
+		break;
+	case JIT_ERR_PERMISSION:
+		if ((flags & FILEIO_NOFOLLOW) && lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode))
+			snprintf(buf, len, "is a symbolic link (refused: name "
+			    "the file itself)");
+		else if ((flags & FILEIO_PRIVATE) && stat(path, &st) == 0 &&
+		    (st.st_mode & 077) != 0)
+			snprintf(buf, len, "is readable or writable by group "
+			    "or others (mode %04o): it must be readable only by "
+			    "its owner (chmod 600)", (unsigned)(st.st_mode &
+			    07777));
+		else
+			snprintf(buf, len, "%s", jit_strerror(r));
+		break;
+	case JIT_ERR_SYSTEM:
+		snprintf(buf, len, "%s", strerror(saved));
+		break;
+	default:
+		snprintf(buf, len, "%s", jit_strerror(r));
+		break;
+	}
+	errno = saved;
+	return buf;
+}
+
 static int
 write_all(int fd, const void *p, size_t len)
 {

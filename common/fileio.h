@@ -23,6 +23,17 @@ int fileio_read(const char *path, size_t max, int flags, uint8_t **out,
     size_t *len) __attribute__((warn_unused_result));
 
 /*
+ * Explains why fileio_read(path, ..., flags) returned r, as a phrase for a
+ * message that already names path: "is a symbolic link", "is readable or
+ * writable by group or others (mode 0644): it must be readable only by its
+ * owner (chmod 600)", "no such file", "not a regular file", or the system
+ * error.  Call it right after the failure (it looks at the file again and
+ * at errno).  Writes to buf and returns it.
+ */
+const char *fileio_explain(const char *path, int r, int flags, char *buf,
+    size_t len);
+
+/*
  * Creates path with the given mode (never following a link, never
  * overwriting: JIT_ERR_EXISTS), writes len bytes, fsyncs and closes.  A
  * partially written file is removed.
