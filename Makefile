@@ -123,11 +123,12 @@ $(BUILD)/tests/fuzz/check_fuzz_replay: \
 # after the others have run.
 check: $(PROG_BINS) $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
-		echo "== $$t"; \
+		echo "== $$t"; start=$$(date +%s); \
 		JIT_BIN=$(CURDIR)/$(BIN) JIT_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 \
 		    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		    $$t || fail=1; \
+		echo "== $$t: $$(( $$(date +%s) - start )) s"; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "check ($(VARIANT)): FAILED"; exit 1; fi; \
 	echo "check ($(VARIANT)): all test binaries passed"

@@ -4,9 +4,10 @@
  * through tu_instance_create (tests/lib/instdb.h) with JIT_TEST_PG_URI
  * pointing at it, so every instance they create lives in a fresh
  * PostgreSQL database: logins, lockout, step-up, requests, racing
- * approvals, issuance, revocation with a real sshd, the sweeper,
- * notifications, OIDC logins and the CLI.  Each program must pass as it
- * does on sqlite.  Also checks what only PostgreSQL can do wrong: a
+ * approvals, issuance, revocation with a real sshd, the sweeper and
+ * extensions.  Each program must pass as it does on sqlite.  (The other
+ * in-process programs run on PostgreSQL too when JIT_TEST_PG_URI names a
+ * server; make test keeps to these two for time.)  Also checks what only PostgreSQL can do wrong: a
  * connection cut while idle is re-established without a failed request,
  * and one cut inside a write transaction fails that batch whole.
  */
@@ -103,23 +104,6 @@ START_TEST(broker_on_pg)
 }
 END_TEST
 
-START_TEST(notify_on_pg)
-{
-	run_sibling("broker/check_notify");
-}
-END_TEST
-
-START_TEST(oidc_on_pg)
-{
-	run_sibling("broker/check_oidc");
-}
-END_TEST
-
-START_TEST(cli_on_pg)
-{
-	run_sibling("clients/check_cli");
-}
-END_TEST
 #endif
 
 /* ---- connections cut by the server ---- */
@@ -218,9 +202,6 @@ suite(void)
 	tcase_add_test(tc, requests_on_pg);
 #ifndef __SANITIZE_ADDRESS__
 	tcase_add_test(tc, broker_on_pg);
-	tcase_add_test(tc, notify_on_pg);
-	tcase_add_test(tc, oidc_on_pg);
-	tcase_add_test(tc, cli_on_pg);
 #endif
 	suite_add_tcase(s, tc);
 	return s;
