@@ -4,7 +4,8 @@
  * PostgreSQL server's URI (any database the user may CREATE DATABASE
  * from, e.g. postgresql://jitd@127.0.0.1:PORT/postgres), every instance
  * gets a fresh database of its own on that server, so the same tests run
- * the workflow on PostgreSQL (see `make test-pg`).
+ * the workflow on PostgreSQL (tests/pg/check_pg_workflow does that in
+ * make test).
  */
 #ifndef JIT_TESTS_INSTDB_H
 #define JIT_TESTS_INSTDB_H
