@@ -26,21 +26,6 @@ db_set_err(struct db *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
-
 enum db_kind
 db_target_kind(const char *target)
 {
@@ -136,14 +121,14 @@ lite_open(struct db *d, const char *path, int flags, char **err)
 
 	if (stat(path, &sb) == -1) {
 		if (errno != ENOENT || !(flags & DB_CREATE)) {
-			set_err(err, "%s: %s", path, strerror(errno));
+			jit_set_err(err, "%s: %s", path, strerror(errno));
 			return errno == ENOENT ? JIT_ERR_NOT_FOUND :
 			    JIT_ERR_STORE;
 		}
 		/* Create it private; sqlite's -wal and -shm copy its mode. */
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 		    0600)) == -1) {
-			set_err(err, "%s: %s", path, strerror(errno));
+			jit_set_err(err, "%s: %s", path, strerror(errno));
 			return JIT_ERR_STORE;
 		}
 		close(fd);
@@ -152,7 +137,7 @@ lite_open(struct db *d, const char *path, int flags, char **err)
 	    SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &d->lite, oflags | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
-		set_err(err, "%s: %s", path, d->lite != NULL ?
+		jit_set_err(err, "%s: %s", path, d->lite != NULL ?
 		    sqlite3_errmsg(d->lite) : "cannot open");
 		return JIT_ERR_STORE;
 	}

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +26,6 @@
 
 #define ROOT_LEN	32
 #define ROOT_PURPOSE	"jitd-instance"
-
-static void __attribute__((format(printf, 2, 3)))
-set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
 
 static int
 derive(struct instance *in, const uint8_t *root)
@@ -68,7 +52,7 @@ load_seal(const struct config *cfg, struct instance *in, char **err)
 	if (cfg->ca_key_file != NULL) {
 		if ((r = seal_key_from_file(cfg->ca_key_file, &in->seal)) !=
 		    JIT_OK) {
-			set_err(err, "CA key file %s (ca_key_file): %s",
+			jit_set_err(err, "CA key file %s (ca_key_file): %s",
 			    cfg->ca_key_file, r == JIT_ERR_INVALID_FORMAT ?
 			    "must hold exactly 32 bytes" : fileio_explain(
 			    cfg->ca_key_file, r, FILEIO_PRIVATE |
@@ -80,7 +64,7 @@ load_seal(const struct config *cfg, struct instance *in, char **err)
 	if (cfg->ca_passphrase_file != NULL) {
 		if ((r = fileio_read_secret(cfg->ca_passphrase_file,
 		    &in->passphrase)) != JIT_OK) {
-			set_err(err, "%s: %s", cfg->ca_passphrase_file,
+			jit_set_err(err, "%s: %s", cfg->ca_passphrase_file,
 			    r == JIT_ERR_SYSTEM ? strerror(errno) :
 			    jit_strerror(r));
 			return r;
@@ -110,14 +94,14 @@ instance_unlock(const struct config *cfg, struct instance **out, char **err)
 	    FILEIO_NOFOLLOW | FILEIO_PRIVATE, &d, &len)) != JIT_OK) {
 		char why[160];
 
-		set_err(err, "instance secret %s (secrets_file): %s",
+		jit_set_err(err, "instance secret %s (secrets_file): %s",
 		    cfg->secrets_file, fileio_explain(cfg->secrets_file, r,
 		    FILEIO_NOFOLLOW | FILEIO_PRIVATE, why, sizeof(why)));
 		goto out;
 	}
 	if ((r = seal_decode(&in->seal, ROOT_PURPOSE, d, len, &root,
 	    &rootlen)) != JIT_OK || rootlen != ROOT_LEN) {
-		set_err(err, "%s: cannot unseal: %s", cfg->secrets_file,
+		jit_set_err(err, "%s: cannot unseal: %s", cfg->secrets_file,
 		    r == JIT_OK ? "wrong length" : jit_strerror(r));
 		if (r == JIT_OK)
 			r = JIT_ERR_INVALID_FORMAT;
@@ -165,9 +149,9 @@ instance_open_ca(const struct instance *in, const struct config *cfg,
 		break;
 	}
 	if (bad[0] != '\0')
-		set_err(err, "CA %s: %s: %s", cfg->ca_dir, bad, what);
+		jit_set_err(err, "CA %s: %s: %s", cfg->ca_dir, bad, what);
 	else
-		set_err(err, "CA %s: %s", cfg->ca_dir, what);
+		jit_set_err(err, "CA %s: %s", cfg->ca_dir, what);
 	return r;
 }
 
@@ -308,20 +292,20 @@ instance_create(const char *dir, const char *passphrase_file,
 	memset(&sk, 0, sizeof(sk));
 	memset(&in, 0, sizeof(in));
 	if (database != NULL && db_target_kind(database) != DB_PG) {
-		set_err(err, "--database takes a PostgreSQL URI "
+		jit_set_err(err, "--database takes a PostgreSQL URI "
 		    "(postgresql://...); without it the instance uses "
 		    "sqlite in DIR/jitd.db");
 		return JIT_ERR_INVALID_ARG;
 	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		set_err(err, "%s: %s", dir, strerror(errno));
+		jit_set_err(err, "%s: %s", dir, strerror(errno));
 		return JIT_ERR_SYSTEM;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((r = join(path, sizeof(path), dir, names[i])) != JIT_OK)
 			return r;
 		if (lstat(path, &sb) == 0) {
-			set_err(err, "%s already exists: refusing to overwrite "
+			jit_set_err(err, "%s already exists: refusing to overwrite "
 			    "an existing instance", path);
 			return JIT_ERR_EXISTS;
 		}
@@ -329,12 +313,12 @@ instance_create(const char *dir, const char *passphrase_file,
 	randombytes_buf(root, sizeof(root));
 	if (passphrase_file != NULL) {
 		if ((r = fileio_read_secret(passphrase_file, &pass)) != JIT_OK) {
-			set_err(err, "%s: %s", passphrase_file,
+			jit_set_err(err, "%s: %s", passphrase_file,
 			    jit_strerror(r));
 			goto out;
 		}
 		if (*pass == '\0') {
-			set_err(err, "%s: empty passphrase", passphrase_file);
+			jit_set_err(err, "%s: empty passphrase", passphrase_file);
 			r = JIT_ERR_INVALID_ARG;
 			goto out;
 		}
@@ -346,14 +330,14 @@ instance_create(const char *dir, const char *passphrase_file,
 		if ((r = join(path, sizeof(path), dir, "ca.key")) != JIT_OK ||
 		    (r = fileio_write_new(path, sk.key, sizeof(sk.key),
 		    0600)) != JIT_OK) {
-			set_err(err, "%s: %s", path, jit_strerror(r));
+			jit_set_err(err, "%s: %s", path, jit_strerror(r));
 			goto out;
 		}
 	}
 	if ((r = join(path, sizeof(path), dir, "ca")) != JIT_OK ||
 	    (r = ca_generate("jitd CA", 3650, &ca)) != JIT_OK ||
 	    (r = ca_save(ca, path, &sk)) != JIT_OK) {
-		set_err(err, "creating the CA in %s: %s", path,
+		jit_set_err(err, "creating the CA in %s: %s", path,
 		    jit_strerror(r));
 		goto out;
 	}
@@ -361,7 +345,7 @@ instance_create(const char *dir, const char *passphrase_file,
 	    &sealedlen)) != JIT_OK ||
 	    (r = join(path, sizeof(path), dir, "secrets.key")) != JIT_OK ||
 	    (r = fileio_write_new(path, sealed, sealedlen, 0600)) != JIT_OK) {
-		set_err(err, "writing %s/secrets.key: %s", dir,
+		jit_set_err(err, "writing %s/secrets.key: %s", dir,
 		    jit_strerror(r));
 		goto out;
 	}
@@ -376,7 +360,7 @@ instance_create(const char *dir, const char *passphrase_file,
 	if ((r = join(path, sizeof(path), dir, "audit.pub")) != JIT_OK ||
 	    (r = fileio_write_new(path, publine, strlen(publine), 0644)) !=
 	    JIT_OK) {
-		set_err(err, "writing %s: %s", path, jit_strerror(r));
+		jit_set_err(err, "writing %s: %s", path, jit_strerror(r));
 		goto out;
 	}
 	if ((cfgtext = config_default_text()) == NULL) {
@@ -416,7 +400,7 @@ instance_create(const char *dir, const char *passphrase_file,
 	if ((r = join(path, sizeof(path), dir, "jitd.json")) != JIT_OK ||
 	    (r = fileio_write_new(path, cfgtext, strlen(cfgtext), 0600)) !=
 	    JIT_OK) {
-		set_err(err, "writing %s: %s", path, jit_strerror(r));
+		jit_set_err(err, "writing %s: %s", path, jit_strerror(r));
 		goto out;
 	}
 	memset(&so, 0, sizeof(so));
@@ -426,7 +410,7 @@ instance_create(const char *dir, const char *passphrase_file,
 			goto out;
 		/* One database holds one instance (and its one chain). */
 		if (store_audit_head(st) != 0) {
-			set_err(err, "the database already holds a jitd "
+			jit_set_err(err, "the database already holds a jitd "
 			    "instance (its audit log has %llu events): "
 			    "refusing to start a second chain in it",
 			    (unsigned long long)store_audit_head(st));
@@ -439,7 +423,7 @@ instance_create(const char *dir, const char *passphrase_file,
 		goto out;
 	if ((r = store_write(st, create_init_job, pubb64)) != JIT_OK ||
 	    (r = store_checkpoint(st)) != JIT_OK) {
-		set_err(err, "initialising %s: %s", path, jit_strerror(r));
+		jit_set_err(err, "initialising %s: %s", path, jit_strerror(r));
 		goto out;
 	}
 	r = JIT_OK;

@@ -5,7 +5,6 @@
  * deprecated API) and checked (EVP_PKEY_public_check) before use.  The
  * per-algorithm differences sit in one table.
  */
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,20 +80,6 @@ alg_by_bit(unsigned int bit)
 	return NULL;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-fail(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
-
 /* Decodes the base64url member key of o (at most max bytes). */
 static int
 get_b64(json_t *o, const char *key, size_t max, uint8_t **out, size_t *len)
@@ -144,7 +129,7 @@ rsa_key(json_t *o, struct jwk *k, char **err)
 
 	if (get_b64(o, "n", OIDC_RSA_MAX_BITS / 8 + 1, &nb, &nl) != JIT_OK ||
 	    get_b64(o, "e", 8, &eb, &el) != JIT_OK) {
-		fail(err, "RSA key \"%s\": \"n\" and \"e\" must be base64url "
+		jit_set_err(err, "RSA key \"%s\": \"n\" and \"e\" must be base64url "
 		    "(at most %d bits)", k->kid, OIDC_RSA_MAX_BITS);
 		goto out;
 	}
@@ -154,7 +139,7 @@ rsa_key(json_t *o, struct jwk *k, char **err)
 		goto out;
 	}
 	if ((bits = BN_num_bits(n)) < 2048 || bits > OIDC_RSA_MAX_BITS) {
-		fail(err, "RSA key \"%s\" has %d bits: 2048 to %d required",
+		jit_set_err(err, "RSA key \"%s\" has %d bits: 2048 to %d required",
 		    k->kid, bits, OIDC_RSA_MAX_BITS);
 		r = JIT_ERR_KEY_TOO_SMALL;
 		goto out;
@@ -168,7 +153,7 @@ rsa_key(json_t *o, struct jwk *k, char **err)
 	}
 	if (BN_is_odd(e) == 0 || BN_num_bits(e) < 2 ||
 	    (k->pkey = pkey_fromdata("RSA", params)) == NULL) {
-		fail(err, "RSA key \"%s\" is not a valid public key", k->kid);
+		jit_set_err(err, "RSA key \"%s\" is not a valid public key", k->kid);
 		goto out;
 	}
 	r = JIT_OK;
@@ -192,7 +177,7 @@ ec_key(json_t *o, struct jwk *k, char **err)
 
 	if (get_b64(o, "x", 32, &x, &xl) != JIT_OK ||
 	    get_b64(o, "y", 32, &y, &yl) != JIT_OK || xl != 32 || yl != 32) {
-		fail(err, "EC key \"%s\": \"x\" and \"y\" must be 32 bytes of "
+		jit_set_err(err, "EC key \"%s\": \"x\" and \"y\" must be 32 bytes of "
 		    "base64url", k->kid);
 		goto out;
 	}
@@ -205,7 +190,7 @@ ec_key(json_t *o, struct jwk *k, char **err)
 	    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt));
 	params[2] = OSSL_PARAM_construct_end();
 	if ((k->pkey = pkey_fromdata("EC", params)) == NULL) {
-		fail(err, "EC key \"%s\" is not a point of P-256", k->kid);
+		jit_set_err(err, "EC key \"%s\" is not a point of P-256", k->kid);
 		goto out;
 	}
 	r = JIT_OK;
@@ -223,13 +208,13 @@ okp_key(json_t *o, struct jwk *k, char **err)
 	int r = JIT_ERR_INVALID_FORMAT;
 
 	if (get_b64(o, "x", 32, &x, &xl) != JIT_OK || xl != 32) {
-		fail(err, "Ed25519 key \"%s\": \"x\" must be 32 bytes of "
+		jit_set_err(err, "Ed25519 key \"%s\": \"x\" must be 32 bytes of "
 		    "base64url", k->kid);
 		goto out;
 	}
 	if ((k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x,
 	    32)) == NULL) {
-		fail(err, "Ed25519 key \"%s\" is invalid", k->kid);
+		jit_set_err(err, "Ed25519 key \"%s\" is invalid", k->kid);
 		goto out;
 	}
 	r = JIT_OK;
@@ -260,30 +245,30 @@ parse_key(json_t *o, size_t idx, struct jwk *k, char **err)
 
 	memset(k, 0, sizeof(*k));
 	if (!json_is_object(o)) {
-		fail(err, "keys[%zu] is not an object", idx);
+		jit_set_err(err, "keys[%zu] is not an object", idx);
 		return JIT_ERR_INVALID_FORMAT;
 	}
 	for (i = 0; private_members[i] != NULL; i++) {
 		if (json_object_get(o, private_members[i]) != NULL) {
-			fail(err, "keys[%zu] holds private key material "
+			jit_set_err(err, "keys[%zu] holds private key material "
 			    "(\"%s\"): publish public keys only", idx,
 			    private_members[i]);
 			return JIT_ERR_INVALID_FORMAT;
 		}
 	}
 	if ((kty = str_member(o, "kty")) == NULL) {
-		fail(err, "keys[%zu] has no \"kty\"", idx);
+		jit_set_err(err, "keys[%zu] has no \"kty\"", idx);
 		return JIT_ERR_INVALID_FORMAT;
 	}
 	if ((kid = str_member(o, "kid")) != NULL) {
 		if (strlen(kid) > OIDC_KID_MAX) {
-			fail(err, "keys[%zu]: \"kid\" is too long", idx);
+			jit_set_err(err, "keys[%zu]: \"kid\" is too long", idx);
 			return JIT_ERR_LIMIT;
 		}
 		snprintf(k->kid, sizeof(k->kid), "%s", kid);
 		k->has_kid = 1;
 	} else if (json_object_get(o, "kid") != NULL) {
-		fail(err, "keys[%zu]: \"kid\" must be a string", idx);
+		jit_set_err(err, "keys[%zu]: \"kid\" must be a string", idx);
 		return JIT_ERR_INVALID_FORMAT;
 	}
 	if ((use = str_member(o, "use")) != NULL && strcmp(use, "sig") != 0)
@@ -324,28 +309,28 @@ oidc_jwks_parse(const char *text, size_t len, struct oidc_jwks **out,
 
 	*out = NULL;
 	if (len > OIDC_JWKS_MAX) {
-		fail(err, "JWKS larger than %d bytes", OIDC_JWKS_MAX);
+		jit_set_err(err, "JWKS larger than %d bytes", OIDC_JWKS_MAX);
 		return JIT_ERR_LIMIT;
 	}
 	if (safetext_json_depth(text, len, JIT_JSON_DEPTH_MAX) >
 	    JIT_JSON_DEPTH_MAX) {
-		fail(err, "JWKS nests deeper than %d levels",
+		jit_set_err(err, "JWKS nests deeper than %d levels",
 		    JIT_JSON_DEPTH_MAX);
 		return JIT_ERR_LIMIT;
 	}
 	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
-		fail(err, "JWKS is not valid JSON: line %d: %s", jerr.line,
+		jit_set_err(err, "JWKS is not valid JSON: line %d: %s", jerr.line,
 		    jerr.text);
 		goto out;
 	}
 	keys = json_object_get(root, "keys");
 	if (!json_is_object(root) || !json_is_array(keys)) {
-		fail(err, "JWKS must be an object with a \"keys\" array");
+		jit_set_err(err, "JWKS must be an object with a \"keys\" array");
 		goto out;
 	}
 	if (json_array_size(keys) > OIDC_JWKS_KEYS_MAX) {
-		fail(err, "JWKS has more than %d keys", OIDC_JWKS_KEYS_MAX);
+		jit_set_err(err, "JWKS has more than %d keys", OIDC_JWKS_KEYS_MAX);
 		r = JIT_ERR_LIMIT;
 		goto out;
 	}
@@ -366,7 +351,7 @@ oidc_jwks_parse(const char *text, size_t len, struct oidc_jwks **out,
 			if (ks->keys[j].has_kid && ks->keys[ks->n].has_kid &&
 			    strcmp(ks->keys[j].kid, ks->keys[ks->n].kid) ==
 			    0) {
-				fail(err, "JWKS has two keys with kid \"%s\"",
+				jit_set_err(err, "JWKS has two keys with kid \"%s\"",
 				    ks->keys[j].kid);
 				EVP_PKEY_free(ks->keys[ks->n].pkey);
 				goto out;

@@ -3,7 +3,6 @@
  * the group-commit writer thread (see store.h for the model).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +31,6 @@ struct job {
 	struct pending_event	*events;
 	struct job		*next;
 };
-
-static void __attribute__((format(printf, 2, 3)))
-set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
 
 struct db_stmt *
 conn_stmt(struct conn *c, const char *sql)
@@ -546,7 +530,7 @@ store_open(const char *path, int create, const struct store_opts *opts,
 	    exec_sql(&s->wconn, "PRAGMA foreign_keys=ON") != JIT_OK)) {
 		const char *hint = store_fault_hint(db_fault(s->wconn.db));
 
-		set_err(err, "database %s: %s (%s)%s%s", shown != NULL ?
+		jit_set_err(err, "database %s: %s (%s)%s%s", shown != NULL ?
 		    shown : path, db_errmsg(s->wconn.db),
 		    db_fault_code(s->wconn.db), *hint != '\0' ? ": " : "",
 		    hint);
@@ -561,7 +545,7 @@ store_open(const char *path, int create, const struct store_opts *opts,
 	if (exec_sql(&s->wconn, "BEGIN") != JIT_OK ||
 	    (r = store_audit_load_head(s)) != JIT_OK) {
 		exec_sql(&s->wconn, "ROLLBACK");
-		set_err(err, "%s: cannot read the audit log: %s",
+		jit_set_err(err, "%s: cannot read the audit log: %s",
 		    shown != NULL ? shown : "database", db_errmsg(s->wconn.db));
 		r = JIT_ERR_STORE;
 		goto fail;

@@ -4,7 +4,6 @@
  * audit chain, its checkpoints, the ids and the order of votes and
  * certificates are those of the source.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,21 +44,6 @@ static const struct copy_table {
 	{ "replay", "kind, key, expires_at", "tti", NULL },
 };
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
-
-static void __attribute__((format(printf, 2, 3)))
-set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
 
 /* Rows in a table, or -1. */
 static int64_t
@@ -109,7 +93,7 @@ copy_table(struct db *src, struct db *dst, const struct copy_table *t,
 	strcpy(ins + off, ")");
 	if ((in = db_prepare(src, sel)) == NULL ||
 	    (out = db_prepare(dst, ins)) == NULL) {
-		set_err(err, "table %s: %s", t->name, db_errmsg(in == NULL ?
+		jit_set_err(err, "table %s: %s", t->name, db_errmsg(in == NULL ?
 		    src : dst));
 		return JIT_ERR_STORE;
 	}
@@ -129,14 +113,14 @@ copy_table(struct db *src, struct db *dst, const struct copy_table *t,
 				db_bind_int(out, p, db_col_int(in, c));
 		}
 		if (db_step(out) != DB_DONE) {
-			set_err(err, "table %s, row %lld: %s", t->name,
+			jit_set_err(err, "table %s, row %lld: %s", t->name,
 			    (long long)*rows + 1, db_errmsg(dst));
 			goto out;
 		}
 		(*rows)++;
 	}
 	if (rc != DB_DONE) {
-		set_err(err, "reading table %s: %s", t->name, db_errmsg(src));
+		jit_set_err(err, "reading table %s: %s", t->name, db_errmsg(src));
 		goto out;
 	}
 	r = JIT_OK;
@@ -185,7 +169,7 @@ store_copy(const char *from, const char *to, FILE *report, char **err)
 	if ((n = count_rows(dst, "SELECT (SELECT count(*) FROM audit) + "
 	    "(SELECT count(*) FROM users) + (SELECT count(*) FROM meta)")) !=
 	    0) {
-		set_err(err, "the destination already holds data (%lld rows "
+		jit_set_err(err, "the destination already holds data (%lld rows "
 		    "in audit, users and meta): migrate into an empty "
 		    "database", (long long)n);
 		r = JIT_ERR_EXISTS;
@@ -193,7 +177,7 @@ store_copy(const char *from, const char *to, FILE *report, char **err)
 	}
 	r = JIT_ERR_STORE;
 	if (db_begin_read(src) != JIT_OK || db_begin_write(dst) != JIT_OK) {
-		set_err(err, "cannot start the copy: %s / %s",
+		jit_set_err(err, "cannot start the copy: %s / %s",
 		    db_errmsg(src), db_errmsg(dst));
 		goto out;
 	}
@@ -202,7 +186,7 @@ store_copy(const char *from, const char *to, FILE *report, char **err)
 		    &rows[i], err)) != JIT_OK)
 			goto rollback;
 		if (advance_identity(dst, &tables[i]) != JIT_OK) {
-			set_err(err, "table %s: %s", tables[i].name,
+			jit_set_err(err, "table %s: %s", tables[i].name,
 			    db_errmsg(dst));
 			r = JIT_ERR_STORE;
 			goto rollback;
@@ -215,14 +199,14 @@ store_copy(const char *from, const char *to, FILE *report, char **err)
 		keep[2 * NTABLES + i] = cnt[i];
 		if (count_rows(src, cnt[i]) != rows[i] ||
 		    count_rows(dst, cnt[i]) != rows[i]) {
-			set_err(err, "table %s: row counts differ after the "
+			jit_set_err(err, "table %s: row counts differ after the "
 			    "copy", tables[i].name);
 			r = JIT_ERR_STORE;
 			goto rollback;
 		}
 	}
 	if (db_exec(dst, "COMMIT") != JIT_OK) {
-		set_err(err, "commit: %s", db_errmsg(dst));
+		jit_set_err(err, "commit: %s", db_errmsg(dst));
 		r = JIT_ERR_STORE;
 		goto rollback;
 	}

@@ -2,7 +2,6 @@
  * The store's schema: the migrations of both engines, applied once even
  * when several replicas start together, and sqlite's start-up check.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,21 +258,6 @@ static const char *const pg_migrations[] = {
 _Static_assert(sizeof(lite_migrations) == sizeof(pg_migrations),
     "every migration exists for both engines");
 
-static void __attribute__((format(printf, 2, 3)))
-set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-}
-
 static const char SQL_LITE_VERSION[] = "PRAGMA user_version";
 static const char SQL_PG_VERSION[] = "SELECT version FROM jitd_schema";
 
@@ -332,12 +316,12 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 	if (pg && (pg_lock(d, 1) != JIT_OK || db_exec(d,
 	    "CREATE TABLE IF NOT EXISTS jitd_schema (version BIGINT NOT NULL)")
 	    != JIT_OK)) {
-		set_err(err, "cannot lock the database schema: %s",
+		jit_set_err(err, "cannot lock the database schema: %s",
 		    db_errmsg(d));
 		return JIT_ERR_STORE;
 	}
 	if (db_exec(d, pg ? "BEGIN" : "BEGIN IMMEDIATE") != JIT_OK) {
-		set_err(err, "cannot lock the database: %s", db_errmsg(d));
+		jit_set_err(err, "cannot lock the database: %s", db_errmsg(d));
 		goto unlock;
 	}
 	if ((version = read_version(d)) < 0)
@@ -345,14 +329,14 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 	/* An existing database without our schema was emptied or replaced. */
 	if (version == 0 && !create) {
 		db_exec(d, "ROLLBACK");
-		set_err(err, "database %s is empty or not a jitd database (no "
+		jit_set_err(err, "database %s is empty or not a jitd database (no "
 		    "schema; truncated?): restore it from a backup%s", shown,
 		    pg ? ", or create it with jitd init --database" : "");
 		goto unlock;
 	}
 	if (version > NMIGRATIONS) {
 		db_exec(d, "ROLLBACK");
-		set_err(err, "database schema version %d is newer than this "
+		jit_set_err(err, "database schema version %d is newer than this "
 		    "jitd understands (%d)", version, NMIGRATIONS);
 		goto unlock;
 	}
@@ -366,7 +350,7 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 		pg_lock(d, 0);
 	return JIT_OK;
  fail:
-	set_err(err, "schema migration failed: %s", db_errmsg(d));
+	jit_set_err(err, "schema migration failed: %s", db_errmsg(d));
 	db_exec(d, "ROLLBACK");
  unlock:
 	if (pg)
@@ -385,7 +369,7 @@ store_quick_check(struct db *d, const char *shown, char **err)
 	if (db_kind(d) != DB_SQLITE)
 		return JIT_OK;
 	if ((st = db_prepare(d, sql)) == NULL) {
-		set_err(err, "database %s is unreadable: %s (%s): restore it "
+		jit_set_err(err, "database %s is unreadable: %s (%s): restore it "
 		    "from a backup", shown, db_errmsg(d), db_fault_code(d));
 		return JIT_ERR_STORE;
 	}
@@ -393,7 +377,7 @@ store_quick_check(struct db *d, const char *shown, char **err)
 	    strcmp(t, "ok") == 0)
 		r = JIT_OK;
 	else
-		set_err(err, "database %s failed its integrity check (%s): "
+		jit_set_err(err, "database %s failed its integrity check (%s): "
 		    "restore it from a backup", shown,
 		    (t = db_col_text(st, 0)) != NULL ? t : db_errmsg(d));
 	db_reset(st);

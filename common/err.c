@@ -1,4 +1,8 @@
 /* Human-readable text for the error codes of err.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "common/err.h"
 
 const char *
@@ -59,4 +63,19 @@ jit_strerror(int r)
 		return "too many attempts, try again later";
 	}
 	return "unknown error";
+}
+
+void
+jit_set_err(char **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	free(*err);
+	*err = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(err, fmt, ap) == -1)
+		*err = NULL;
+	va_end(ap);
 }

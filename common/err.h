@@ -38,4 +38,11 @@ enum jit_err {
 /* Returns a static, human-readable sentence for an error code. */
 const char *jit_strerror(int r);
 
+/*
+ * Replaces *err (when err is not NULL) with a malloc'd sentence: the
+ * "char **err" out-parameter of the broker's open and create calls.
+ */
+void jit_set_err(char **err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif
