@@ -209,10 +209,17 @@ pg_exec(struct db *d, const char *sql)
 int
 pg_begin_write(struct db *d)
 {
-	char sql[96];
+	char sql[128];
 
-	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)",
-	    DB_LOCK_CLASS, DB_LOCK_WRITE);
+	/*
+	 * READ COMMITTED whatever default_transaction_isolation says: each
+	 * statement after the lock then sees what the previous holder
+	 * committed (the audit head above all).  Under REPEATABLE READ the
+	 * snapshot would be the one taken before the lock was granted.
+	 */
+	snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL READ COMMITTED; "
+	    "SELECT pg_advisory_xact_lock(%d, %d)", DB_LOCK_CLASS,
+	    DB_LOCK_WRITE);
 	if (pg_exec(d, sql) != JIT_OK) {
 		pg_exec(d, "ROLLBACK");
 		return JIT_ERR_STORE;
