@@ -184,6 +184,14 @@ pg_exec1(struct db *d, const char *sql, int retry)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_fail(d, res);
+	else if (strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		/* COMMIT of a failed transaction rolls it back, "successfully". */
+		db_set_err(d, "the transaction had failed and was rolled back");
+		d->fault = DB_FAULT_OTHER;
+		snprintf(d->code, sizeof(d->code), "SQLSTATE 25P02");
+		r = JIT_ERR_STORE;
+	}
 	PQclear(res);
 	if (ends || (r != JIT_OK && PQtransactionStatus(d->pg) ==
 	    PQTRANS_IDLE))
