@@ -334,6 +334,9 @@ pg_bind(struct db_stmt *st, int idx, const char *v, int len, int fmt)
 
 	if (idx < 1 || idx > st->nparams)
 		return JIT_ERR_INVALID_ARG;
+	/* An empty blob is empty, not null (as sqlite binds it). */
+	if (v == NULL && fmt == 1)
+		v = "";
 	if (v != NULL) {
 		n = len < 0 ? strlen(v) : (size_t)len;
 		if ((copy = malloc(n + 1)) == NULL)
