@@ -157,6 +157,12 @@ lite_open(struct db *d, const char *path, int flags, char **err)
 		}
 		close(fd);
 	}
+	/* The store's SQL uses RETURNING and ON CONFLICT without a target. */
+	if (sqlite3_libversion_number() < 3035000) {
+		jit_set_err(err, "%s: sqlite %s is too old: jitd needs 3.35 or "
+		    "later", path, sqlite3_libversion());
+		return JIT_ERR_STORE;
+	}
 	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &d->lite, oflags | SQLITE_OPEN_NOMUTEX,
