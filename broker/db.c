@@ -39,27 +39,51 @@ db_target_kind(const char *target)
 char *
 db_target_display(const char *target)
 {
-	const char *at, *colon, *p;
+	const char *auth, *end, *at, *colon;
 	char *out;
 	size_t n;
 
 	if (db_target_kind(target) != DB_PG)
 		return strdup(target);
-	/* URI: scheme://user:password@host...: drop ":password". */
-	if ((p = strstr(target, "://")) != NULL &&
-	    (at = strchr(p + 3, '@')) != NULL &&
-	    (colon = memchr(p + 3, ':', (size_t)(at - (p + 3)))) != NULL) {
-		n = (size_t)(colon - target);
-		if ((out = malloc(n + strlen(at) + 1)) == NULL)
-			return NULL;
-		memcpy(out, target, n);
-		strcpy(out + n, at);
-		return out;
+	/*
+	 * A keyword/value string, or a URI whose query may hold a password
+	 * (libpq also decodes %-escapes in keywords): show none of it.
+	 */
+	if (strncmp(target, "postgres:", 9) == 0 &&
+	    strncmp(target, "postgres://", 11) != 0)
+		return strdup(strstr(target, "password") != NULL ?
+		    "postgres:(conninfo with a password)" : target);
+	if ((auth = strstr(target, "://")) == NULL)
+		return strdup("postgresql:(unparsable URI)");
+	auth += 3;
+	/*
+	 * scheme://[user[:password]@]host[:port][/db][?options], the
+	 * credentials found as libpq finds them: up to the first '@' that
+	 * comes before any '/'.
+	 */
+	at = auth + strcspn(auth, "@/");
+	n = (size_t)(auth - target);
+	if ((out = malloc(strlen(target) + 32)) == NULL)
+		return NULL;
+	memcpy(out, target, n);
+	if (*at == '@') {
+		colon = memchr(auth, ':', (size_t)(at - auth));
+		memcpy(out + n, auth, (size_t)((colon != NULL ? colon : at) -
+		    auth));
+		n += (size_t)((colon != NULL ? colon : at) - auth);
+		auth = at;
 	}
-	/* A keyword/value string may hold password=...: show none of it. */
-	if (strstr(target, "password") != NULL)
-		return strdup("postgres:(conninfo with a password)");
-	return strdup(target);
+	/* The rest, but not a query that may hold a password. */
+	end = auth + strcspn(auth, "?");
+	if (*end == '\0' || (strstr(end, "password") == NULL &&
+	    strchr(end, '%') == NULL))
+		end += strlen(end);
+	memcpy(out + n, auth, (size_t)(end - auth));
+	n += (size_t)(end - auth);
+	out[n] = '\0';
+	if (*end != '\0')
+		strcat(out, "?(options hidden)");
+	return out;
 }
 
 /* sqlite's name for a result code, and the kind of failure it is. */
@@ -132,6 +156,12 @@ lite_open(struct db *d, const char *path, int flags, char **err)
 			return JIT_ERR_STORE;
 		}
 		close(fd);
+	}
+	/* The store's SQL uses RETURNING and ON CONFLICT without a target. */
+	if (sqlite3_libversion_number() < 3035000) {
+		jit_set_err(err, "%s: sqlite %s is too old: jitd needs 3.35 or "
+		    "later", path, sqlite3_libversion());
+		return JIT_ERR_STORE;
 	}
 	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE;

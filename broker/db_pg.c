@@ -184,6 +184,14 @@ pg_exec1(struct db *d, const char *sql, int retry)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = pg_fail(d, res);
+	else if (strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		/* COMMIT of a failed transaction rolls it back, "successfully". */
+		db_set_err(d, "the transaction had failed and was rolled back");
+		d->fault = DB_FAULT_OTHER;
+		snprintf(d->code, sizeof(d->code), "SQLSTATE 25P02");
+		r = JIT_ERR_STORE;
+	}
 	PQclear(res);
 	if (ends || (r != JIT_OK && PQtransactionStatus(d->pg) ==
 	    PQTRANS_IDLE))
@@ -209,10 +217,17 @@ pg_exec(struct db *d, const char *sql)
 int
 pg_begin_write(struct db *d)
 {
-	char sql[96];
+	char sql[128];
 
-	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)",
-	    DB_LOCK_CLASS, DB_LOCK_WRITE);
+	/*
+	 * READ COMMITTED whatever default_transaction_isolation says: each
+	 * statement after the lock then sees what the previous holder
+	 * committed (the audit head above all).  Under REPEATABLE READ the
+	 * snapshot would be the one taken before the lock was granted.
+	 */
+	snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL READ COMMITTED; "
+	    "SELECT pg_advisory_xact_lock(%d, %d)", DB_LOCK_CLASS,
+	    DB_LOCK_WRITE);
 	if (pg_exec(d, sql) != JIT_OK) {
 		pg_exec(d, "ROLLBACK");
 		return JIT_ERR_STORE;
@@ -319,6 +334,9 @@ pg_bind(struct db_stmt *st, int idx, const char *v, int len, int fmt)
 
 	if (idx < 1 || idx > st->nparams)
 		return JIT_ERR_INVALID_ARG;
+	/* An empty blob is empty, not null (as sqlite binds it). */
+	if (v == NULL && fmt == 1)
+		v = "";
 	if (v != NULL) {
 		n = len < 0 ? strlen(v) : (size_t)len;
 		if ((copy = malloc(n + 1)) == NULL)
