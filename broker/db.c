@@ -334,6 +334,15 @@ db_prepare(struct db *d, const char *sql)
 	return st;
 }
 
+/* A failed bind (no memory) must not leave a filter NULL: fail the run. */
+static int
+bound(struct db_stmt *st, int r)
+{
+	if (r != JIT_OK)
+		st->bind_err = r;
+	return r;
+}
+
 int
 db_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
@@ -341,10 +350,10 @@ db_bind_int(struct db_stmt *st, int idx, int64_t v)
 
 	if (st->d->kind == DB_PG) {
 		snprintf(num, sizeof(num), "%" PRId64, v);
-		return pg_bind(st, idx, num, -1, 0);
+		return bound(st, pg_bind(st, idx, num, -1, 0));
 	}
-	return sqlite3_bind_int64(st->lite, idx, v) == SQLITE_OK ? JIT_OK :
-	    JIT_ERR_STORE;
+	return bound(st, sqlite3_bind_int64(st->lite, idx, v) == SQLITE_OK ?
+	    JIT_OK : JIT_ERR_STORE);
 }
 
 int
@@ -353,29 +362,29 @@ db_bind_text(struct db_stmt *st, int idx, const char *s)
 	if (s == NULL)
 		return db_bind_null(st, idx);
 	if (st->d->kind == DB_PG)
-		return pg_bind(st, idx, s, -1, 0);
-	return sqlite3_bind_text(st->lite, idx, s, -1, SQLITE_TRANSIENT) ==
-	    SQLITE_OK ? JIT_OK : JIT_ERR_STORE;
+		return bound(st, pg_bind(st, idx, s, -1, 0));
+	return bound(st, sqlite3_bind_text(st->lite, idx, s, -1,
+	    SQLITE_TRANSIENT) == SQLITE_OK ? JIT_OK : JIT_ERR_STORE);
 }
 
 int
 db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 {
 	if (n > INT32_MAX)
-		return JIT_ERR_LIMIT;
+		return bound(st, JIT_ERR_LIMIT);
 	if (st->d->kind == DB_PG)
-		return pg_bind(st, idx, p, (int)n, 1);
-	return sqlite3_bind_blob(st->lite, idx, n == 0 ? "" : p, (int)n,
-	    SQLITE_TRANSIENT) == SQLITE_OK ? JIT_OK : JIT_ERR_STORE;
+		return bound(st, pg_bind(st, idx, p, (int)n, 1));
+	return bound(st, sqlite3_bind_blob(st->lite, idx, n == 0 ? "" : p,
+	    (int)n, SQLITE_TRANSIENT) == SQLITE_OK ? JIT_OK : JIT_ERR_STORE);
 }
 
 int
 db_bind_null(struct db_stmt *st, int idx)
 {
 	if (st->d->kind == DB_PG)
-		return pg_bind(st, idx, NULL, 0, 0);
-	return sqlite3_bind_null(st->lite, idx) == SQLITE_OK ? JIT_OK :
-	    JIT_ERR_STORE;
+		return bound(st, pg_bind(st, idx, NULL, 0, 0));
+	return bound(st, sqlite3_bind_null(st->lite, idx) == SQLITE_OK ?
+	    JIT_OK : JIT_ERR_STORE);
 }
 
 int
@@ -384,6 +393,11 @@ db_step(struct db_stmt *st)
 	int r;
 
 	clear_fault(st->d);
+	if (st->bind_err != 0) {
+		db_set_err(st->d, "a parameter could not be bound: %s",
+		    jit_strerror(st->bind_err));
+		return st->bind_err;
+	}
 	if (st->d->kind == DB_PG)
 		return pg_step(st);
 	st->d->err[0] = '\0';
@@ -447,6 +461,7 @@ db_changes(struct db_stmt *st)
 void
 db_reset(struct db_stmt *st)
 {
+	st->bind_err = 0;
 	if (st->d->kind == DB_PG) {
 		pg_reset(st);
 		return;

@@ -25,6 +25,7 @@ struct db_stmt {
 	struct db	*d;
 	const char	*sql;		/* identity */
 	int64_t		 changes;
+	int		 bind_err;	/* a bind failed: the run fails */
 	/* sqlite */
 	sqlite3_stmt	*lite;
 	/* PostgreSQL */

@@ -27,13 +27,19 @@ quiet_notices(void *arg, const char *msg)
 static int
 pg_session_setup(struct db *d)
 {
-	char sql[224];
+	char sql[384];
 
 	PQsetNoticeProcessor(d->pg, quiet_notices, NULL);
 	/* No statement of ours runs long (exports go in chunks): a minute
 	 * means the server is in trouble, and the request gets a 503. */
+	/*
+	 * The server's keepalives find a replica whose network died while it
+	 * held the write lock within about a minute (not the kernel's two
+	 * hours), so the other replicas' writes do not stall behind it.
+	 */
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; "
-	    "SET statement_timeout = 60000; "
+	    "SET statement_timeout = 60000; SET tcp_keepalives_idle = 30; "
+	    "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3; "
 	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'",
 	    d->busy_ms);
 	return pg_exec(d, sql);
@@ -47,7 +53,20 @@ pg_open(struct db *d, const char *target, char **err)
 	if (strncmp(target, "postgres:", 9) == 0 &&
 	    strncmp(target, "postgres://", 11) != 0)
 		conninfo = target + 9;		/* "postgres:host=... " */
-	d->pg = PQconnectdb(conninfo);
+	{
+		/*
+		 * Defaults first, then the configured string, whose own
+		 * settings win: bounded connects (also for PQreset in the
+		 * writer) and keepalives on our side of the connection.
+		 */
+		static const char *const keys[] = { "connect_timeout",
+		    "keepalives", "keepalives_idle", "keepalives_interval",
+		    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+		const char *vals[] = { "10", "1", "30", "10", "3", "60000",
+		    conninfo, NULL };
+
+		d->pg = PQconnectdbParams(keys, vals, 1);
+	}
 	if (d->pg == NULL || PQstatus(d->pg) != CONNECTION_OK) {
 		char *shown = db_target_display(target), *nl;
 		const char *m = d->pg != NULL ? PQerrorMessage(d->pg) :
