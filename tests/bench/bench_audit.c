@@ -591,6 +591,7 @@ main(void)
 	bench_jitd_free(&r.j);
 	free(r.tok);
 	printf("  total %.0f s\n", (double)(bench_now_ns() - t_begin) / 1e9);
+	bench_print_load();
 	curl_global_cleanup();
 	return 0;
 }

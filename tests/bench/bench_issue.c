@@ -357,6 +357,7 @@ main(int argc, char **argv)
 		bad = 1;
 	}
 	printf("  total %.0f s\n", (double)(bench_now_ns() - t_begin) / 1e9);
+	bench_print_load();
 
 	curl_slist_free_all(hdrs);
 	curl_global_cleanup();

@@ -260,6 +260,7 @@ main(void)
 	    bad_total, st, logins >= us.n ? "; USER POOL RAN OUT: raise "
 	    "BENCH_LOGIN_USERS" : "");
 	printf("  total %.0f s\n", (double)(bench_now_ns() - t_begin) / 1e9);
+	bench_print_load();
 	curl_slist_free_all(hdrs);
 	free((char *)ld.url);
 	curl_global_cleanup();

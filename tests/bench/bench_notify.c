@@ -346,6 +346,7 @@ main(void)
 	    direct_p50);
 	printf("  (/direct: p50 over the direct POST's p50; jitd exit %d)\n",
 	    st);
+	bench_print_load();
 	MHD_stop_daemon(rx.d);
 	curl_global_cleanup();
 	bench_jitd_free(&j);

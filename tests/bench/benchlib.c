@@ -131,6 +131,22 @@ bench_pick_base(const char **fsname)
 	return buf;
 }
 
+void
+bench_print_load(void)
+{
+	char buf[128];
+	double a, b, c;
+	FILE *f;
+
+	if ((f = fopen("/proc/loadavg", "r")) == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    sscanf(buf, "%lf %lf %lf", &a, &b, &c) == 3)
+		printf("  load average (1/5/15 min): %.2f %.2f %.2f on %ld "
+		    "cores\n", a, b, c, sysconf(_SC_NPROCESSORS_ONLN));
+	fclose(f);
+}
+
 long
 bench_env_long(const char *name, long def, long min, long max)
 {

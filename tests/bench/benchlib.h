@@ -37,6 +37,12 @@ void bench_set_name(const char *name);
  */
 const char *bench_pick_base(const char **fsname);
 
+/*
+ * Prints "  load average: 1 5 15 min" from /proc/loadavg: other work on
+ * the machine shows in every figure, so each program reports it.
+ */
+void bench_print_load(void);
+
 /* Integer or string from the environment, or def. */
 long bench_env_long(const char *name, long def, long min, long max);
 const char *bench_env_str(const char *name, const char *def);
