@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "broker/config.h"
 #include "broker/instance.h"
 #include "broker/store.h"
@@ -506,6 +508,7 @@ struct client {
 	size_t			 nlat, cap;
 	long			 ok_window, bad_window, ok_all, bad_all;
 	long			 curl_err, dropped, first_bad;
+	long			 retried, unfinished;
 };
 
 static size_t
@@ -549,12 +552,38 @@ client_main(void *arg)
 			    (long)strlen(body));
 			t0 = bench_now_ns();
 		}
-		status = 0;
-		ok = curl_easy_perform(h) == CURLE_OK;
-		t1 = bench_now_ns();
-		if (ok)
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		else
+		for (;;) {
+			curl_off_t ra = 0;
+
+			status = 0;
+			ok = curl_easy_perform(h) == CURLE_OK;
+			t1 = bench_now_ns();
+			if (ok)
+				curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE,
+				    &status);
+			if (!ok || l->retry_status == 0 ||
+			    status != l->retry_status)
+				break;
+			c->retried++;
+			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) !=
+			    CURLE_OK || ra < 1 || ra > 5)
+				ra = 1;
+			if (t1 + (uint64_t)(ra + 1) * 1000000000ULL >= c->t_end)
+				break;
+			{
+				/* As a polite client: Retry-After plus jitter. */
+				uint32_t j = randombytes_uniform(1000);
+				struct timespec ts = { (time_t)ra,
+				    (long)j * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		if (l->retry_status != 0 && status == l->retry_status) {
+			c->unfinished++;
+			break;
+		}
+		if (!ok)
 			c->curl_err++;
 		if (status == l->want) {
 			c->ok_all++;
@@ -646,6 +675,8 @@ bench_load_run(const struct bench_load *l, int nclients,
 		res->bad_all += cl[i].bad_all;
 		res->curl_err += cl[i].curl_err;
 		res->dropped += cl[i].dropped;
+		res->retried += cl[i].retried;
+		res->unfinished += cl[i].unfinished;
 		if (res->first_bad_status == 0)
 			res->first_bad_status = cl[i].first_bad;
 		free(cl[i].lat);

@@ -124,6 +124,12 @@ struct bench_load {
 	int		(*make_body)(void *arg, char *buf, size_t len);
 	void		*arg;
 	long		 want;		/* the status that counts as success */
+	/*
+	 * A status (e.g. 429) that means "busy, come back": the client
+	 * waits Retry-After (1..5 s) plus a random 0..1 s and resends the
+	 * same body; the latency runs from the first attempt.  0: none.
+	 */
+	long		 retry_status;
 	double		 warm, secs;
 	pid_t		 pid;		/* jitd, for CPU and sampling */
 };
@@ -132,6 +138,8 @@ struct bench_result {
 	int	 clients;
 	double	 rate, p50, p99, pmax, srv_cpu, cli_cpu;
 	long	 ok, bad, ok_all, bad_all, curl_err, dropped;
+	long	 retried;	/* retry_status answers, resent */
+	long	 unfinished;	/* still retrying when the time ran out */
 	long	 first_bad_status;
 	int	 peak_fds;
 	long	 peak_rss_kb;
