@@ -56,6 +56,13 @@ server_on_audit_event(void *arg, const struct audit_event *ev)
 	char *line;
 
 	metrics_inc(&srv->metrics, M_AUDIT_EVENTS);
+	/*
+	 * A committed request change may have queued chat and webhook
+	 * deliveries: wake the worker now rather than at its next poll.
+	 */
+	if (strncmp(ev->action, "request.", 8) == 0 ||
+	    strncmp(ev->action, "breakglass.", 11) == 0)
+		notify_worker_kick(srv);
 	if (srv->audit_log == NULL)
 		return;
 	if ((line = audit_event_export_line(ev)) == NULL)
@@ -229,8 +236,9 @@ server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	sweeper_stop(srv);
-	notify_worker_stop(srv);
+	/* No request change (hence no kick) once HTTP and the sweeper stop. */
 	server_http_stop(srv);
+	notify_worker_stop(srv);
 	store_close(srv->store);	/* writes the final checkpoint */
 	if (srv->audit_log != NULL)
 		fclose(srv->audit_log);
@@ -317,6 +325,9 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 	if ((r = store_open(srv->cfg->database, 0, &so, &srv->store, err)) !=
 	    JIT_OK)
 		goto fail;
+	/* Before anything can commit a request change and kick it. */
+	if ((r = notify_worker_start(srv)) != JIT_OK)
+		goto fail;
 	if ((r = server_http_start(srv, err)) != JIT_OK)
 		goto fail;
 	snprintf(addr, sizeof(addr), "%s%s%s:%d",
@@ -339,8 +350,6 @@ serve_open(const char *cfgpath, const char *listen, struct server **out,
 		goto fail;
 	}
 	srv->sweeper_started = 1;
-	if ((r = notify_worker_start(srv)) != JIT_OK)
-		goto fail;
 	server_log("jitd listening on %s%s (pid %d)",
 	    srv->cfg->tls_cert != NULL ? "https://" : "http://", addr,
 	    (int)getpid());
@@ -363,8 +372,8 @@ serve_close(struct server *srv)
 	if (srv == NULL)
 		return;
 	sweeper_stop(srv);
-	notify_worker_stop(srv);
 	server_http_stop(srv);
+	notify_worker_stop(srv);
 	(void)audit_lifecycle(srv, "server.stop", "ok", srv->listen_desc);
 	server_free(srv);
 }

@@ -24,15 +24,34 @@ static const char SQL_INSERT_CP[] =
     "INSERT INTO audit_checkpoints (seq, ts, hash, signature) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET ts = excluded.ts, "
     "hash = excluded.hash, signature = excluded.signature";
-static const char SQL_QUERY[] =
-    "SELECT seq, ts, actor, action, target, outcome, details, prev_hash, "
-    "hash FROM audit WHERE seq > ?1 "
-    "AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2) "
-    "AND (CAST(?3 AS TEXT) IS NULL OR action = ?3) "
-    "AND (CAST(?4 AS TEXT) IS NULL OR target = ?4) "
-    "AND ts >= CAST(?5 AS BIGINT) "
-    "AND (CAST(?6 AS BIGINT) = 0 OR ts < CAST(?6 AS BIGINT)) "
-    "ORDER BY seq LIMIT ?7";
+/*
+ * One query per combination of the equality filters, so that an absent
+ * filter is a constant condition and a present one can use its index
+ * (audit_actor, audit_action, audit_target: (column, seq)); a single
+ * "(?2 IS NULL OR actor = ?2)" form makes every filtered query scan the
+ * log from its start.  Every form names all seven parameters.
+ */
+#define Q_SELECT "SELECT seq, ts, actor, action, target, outcome, details, " \
+    "prev_hash, hash FROM audit WHERE seq > ?1 "
+#define Q_ACTOR_ANY	"AND CAST(?2 AS TEXT) IS NULL "
+#define Q_ACTOR_EQ	"AND actor = ?2 "
+#define Q_ACTION_ANY	"AND CAST(?3 AS TEXT) IS NULL "
+#define Q_ACTION_EQ	"AND action = ?3 "
+#define Q_TARGET_ANY	"AND CAST(?4 AS TEXT) IS NULL "
+#define Q_TARGET_EQ	"AND target = ?4 "
+#define Q_TAIL "AND ts >= CAST(?5 AS BIGINT) " \
+    "AND (CAST(?6 AS BIGINT) = 0 OR ts < CAST(?6 AS BIGINT)) " \
+    "ORDER BY seq LIMIT ?7"
+static const char *const SQL_QUERY[8] = {	/* actor 1, action 2, target 4 */
+	Q_SELECT Q_ACTOR_ANY Q_ACTION_ANY Q_TARGET_ANY Q_TAIL,
+	Q_SELECT Q_ACTOR_EQ Q_ACTION_ANY Q_TARGET_ANY Q_TAIL,
+	Q_SELECT Q_ACTOR_ANY Q_ACTION_EQ Q_TARGET_ANY Q_TAIL,
+	Q_SELECT Q_ACTOR_EQ Q_ACTION_EQ Q_TARGET_ANY Q_TAIL,
+	Q_SELECT Q_ACTOR_ANY Q_ACTION_ANY Q_TARGET_EQ Q_TAIL,
+	Q_SELECT Q_ACTOR_EQ Q_ACTION_ANY Q_TARGET_EQ Q_TAIL,
+	Q_SELECT Q_ACTOR_ANY Q_ACTION_EQ Q_TARGET_EQ Q_TAIL,
+	Q_SELECT Q_ACTOR_EQ Q_ACTION_EQ Q_TARGET_EQ Q_TAIL,
+};
 static const char SQL_EXPORT[] =
     "SELECT a.seq, a.ts, a.actor, a.action, a.target, a.outcome, a.details, "
     "a.prev_hash, a.hash, c.ts, c.hash, c.signature FROM audit a "
@@ -224,7 +243,9 @@ store_audit_query(struct store *s, const struct store_audit_filter *f,
 		return JIT_ERR_INVALID_ARG;
 	if ((c = store_rconn_get(s)) == NULL)
 		return JIT_ERR_STORE;
-	if ((st = conn_stmt(c, SQL_QUERY)) == NULL) {
+	if ((st = conn_stmt(c, SQL_QUERY[(f->actor != NULL ? 1 : 0) |
+	    (f->action != NULL ? 2 : 0) | (f->target != NULL ? 4 : 0)])) ==
+	    NULL) {
 		store_rconn_put(s, c);
 		return JIT_ERR_STORE;
 	}
