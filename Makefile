@@ -190,7 +190,7 @@ run: deps
 # Benchmarks (docs/BENCHMARKS.md): BENCH_ONLY picks some of them, e.g.
 # `make bench BENCH_ONLY="issue login"`; the BENCH_* knobs of each are in
 # docs/BENCHMARKS.md.  Never part of `make test`.
-BENCH_ALL	 = ca issue login notify audit
+BENCH_ALL	 = ca issue login notify audit replicas
 BENCH_ONLY	?= $(BENCH_ALL)
 BENCH_BINS	 = $(patsubst %,$(BUILD)/tests/bench/bench_%,$(BENCH_ALL))
 

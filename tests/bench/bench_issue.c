@@ -33,24 +33,6 @@
 
 #define MAX_LEVELS	8
 
-/* Baseline 1: raw libsodium Ed25519 signing of a 400-byte message. */
-static double
-raw_sign_rate(double secs)
-{
-	uint8_t pk[32], sk[64], msg[400], sig[64];
-	uint64_t t0 = bench_now_ns(), t;
-	long n = 0;
-
-	crypto_sign_keypair(pk, sk);
-	memset(msg, 0x42, sizeof(msg));
-	do {
-		msg[n & 0xff]++;
-		crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
-		n++;
-	} while ((t = bench_now_ns() - t0) < (uint64_t)(secs * 1e9));
-	sodium_memzero(sk, sizeof(sk));
-	return (double)n / ((double)t / 1e9);
-}
 
 static void
 db_exec(sqlite3 *db, const char *sql)
@@ -115,30 +97,6 @@ commit_rate(const char *dir, double secs)
 	return (double)n / ((double)t / 1e9);
 }
 
-static void
-configure(struct bench_jitd *j, int threads)
-{
-	json_t *c = bench_cfg_load(j), *roles;
-
-	roles = json_pack("[{s:s,s:{s:[s]},s:[s],s:[s],s:i,s:s,s:b}]",
-	    "name", "bench", "ssh", "principals", "bench",
-	    "requesters", "group:eng", "approvers", "group:sre",
-	    "approvals_required", 1, "max_duration", "1h",
-	    "require_reason", 1);
-	if (roles == NULL)
-		bench_fatal("json_pack");
-	json_object_set_new(c, "roles", roles);
-	json_object_set_new(c, "cert_ttl", json_string("5m"));
-	json_object_set_new(c, "mfa_max_age", json_string("1h"));
-	/* Every client comes from 127.0.0.1: no per-address cap here. */
-	json_object_set_new(c, "connections", json_pack("{s:i,s:i}", "max",
-	    4096, "per_ip", 4096));
-	if (threads > 0)
-		json_object_set_new(c, "threads", json_integer(threads));
-	else
-		json_object_del(c, "threads");
-	bench_cfg_save(j, c);
-}
 
 static long
 count_rows(const char *dbpath, const char *sql)
@@ -156,63 +114,6 @@ count_rows(const char *dbpath, const char *sql)
 	return n;
 }
 
-/* Creates the keypair, the grant and the first certificate; returns body. */
-static char *
-setup_grant(struct bench_jitd *j, char **certurl, char **alice)
-{
-	char alice_b32[64], bob_b32[64], path[96], *keyf, *pubf, *line, *bob;
-	char *body;
-	struct tu_resp r;
-	struct tu_out o;
-	json_t *b;
-	int id;
-
-	keyf = tu_path(j->tmp, "id");
-	pubf = tu_path(j->tmp, "id.pub");
-	{
-		char *av[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-		    "-C", "bench", "-f", keyf, NULL };
-
-		if (tu_run(av, NULL, NULL, 30, &o) != 0 || o.status != 0)
-			bench_fatal("ssh-keygen: %s", o.err);
-		tu_out_free(&o);
-	}
-	if ((line = tu_read_file(pubf, NULL)) == NULL)
-		bench_fatal("cannot read %s", pubf);
-	line[strcspn(line, "\n")] = '\0';
-	bench_jitd_user(j, "alice", "eng", alice_b32);
-	bench_jitd_user(j, "bob", "sre", bob_b32);
-	bench_jitd_start(j);
-	/* Wait for the start-up to settle before the idle figures. */
-	usleep(300000);
-	*alice = bench_login(j, "alice", alice_b32);
-	bob = bench_login(j, "bob", bob_b32);
-	bench_call(j, "POST", "/v1/requests", *alice, "{\"role\":\"bench\","
-	    "\"reason\":\"benchmark\",\"duration\":\"1h\"}", 201, &r);
-	id = (int)json_integer_value(json_object_get(r.json, "id"));
-	tu_resp_free(&r);
-	snprintf(path, sizeof(path), "/v1/requests/%d/approve", id);
-	bench_call(j, "POST", path, bob, "{\"comment\":\"bench\"}", 200, &r);
-	if (strcmp(tu_jstr(&r, "state"), "approved") != 0)
-		bench_fatal("request %d not approved: %s", id, r.body);
-	tu_resp_free(&r);
-	if ((b = json_pack("{s:s}", "public_key", line)) == NULL ||
-	    (body = json_dumps(b, JSON_COMPACT)) == NULL)
-		bench_fatal("json");
-	json_decref(b);
-	snprintf(path, sizeof(path), "/v1/requests/%d/ssh-cert", id);
-	bench_call(j, "POST", path, *alice, body, 200, &r);
-	if (strncmp(tu_jstr(&r, "certificate"),
-	    "ssh-ed25519-cert-v01@openssh.com ", 33) != 0)
-		bench_fatal("no certificate in %s", r.body);
-	tu_resp_free(&r);
-	*certurl = bench_url(j, path);
-	free(bob);
-	free(line);
-	free(keyf);
-	free(pubf);
-	return body;
-}
 
 int
 main(int argc, char **argv)
@@ -258,13 +159,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	base = bench_pick_base(&fsname);
 	bench_jitd_init(&j, "bench-issue");
-	configure(&j, threads);
+	bench_grant_configure(&j, threads);
 
 	/* Baselines, before the daemon exists, on the same filesystem. */
-	r_raw = raw_sign_rate(2.0);
+	r_raw = bench_raw_sign_rate(2.0);
 	r_commit = commit_rate(j.tmp, 2.0);
 
-	body = setup_grant(&j, &certurl, &alice);
+	body = bench_grant_setup(&j, &certurl, &alice);
 	/* Idle figures once the setup's argon2id logins are over. */
 	(void)bench_proc_reset_hwm(j.pid);
 	usleep(200000);

@@ -215,7 +215,14 @@ bench_cfg_save(struct bench_jitd *j, json_t *c)
 void
 bench_jitd_init(struct bench_jitd *j, const char *tag)
 {
-	char *av[4], l[64];
+	bench_jitd_init_db(j, tag, NULL);
+}
+
+void
+bench_jitd_init_db(struct bench_jitd *j, const char *tag,
+    const char *database)
+{
+	char *av[6], l[64];
 	struct tu_out o;
 	json_t *c;
 
@@ -230,7 +237,9 @@ bench_jitd_init(struct bench_jitd *j, const char *tag)
 	av[0] = j->bin;
 	av[1] = "init";
 	av[2] = j->inst;
-	av[3] = NULL;
+	av[3] = database != NULL ? "--database" : NULL;
+	av[4] = (char *)database;
+	av[5] = NULL;
 	if (tu_run(av, NULL, NULL, 120, &o) != 0 || o.status != 0)
 		bench_fatal("jitd init: %s", o.err);
 	tu_out_free(&o);
@@ -502,6 +511,7 @@ bench_pct_ms(const uint64_t *v, size_t n, double p)
 
 struct client {
 	const struct bench_load	*l;
+	int			 idx;
 	uint64_t		 t_start, t_end;
 	pthread_t		 th;
 	uint64_t		*lat;	/* ns, answers inside the window */
@@ -532,7 +542,8 @@ client_main(void *arg)
 
 	if ((h = curl_easy_init()) == NULL)
 		return NULL;
-	curl_easy_setopt(h, CURLOPT_URL, l->url);
+	curl_easy_setopt(h, CURLOPT_URL, l->url2 != NULL && c->idx % 2 == 1 ?
+	    l->url2 : l->url);
 	if (l->body != NULL) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, l->body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
@@ -629,6 +640,7 @@ bench_load_run(const struct bench_load *l, int nclients,
 		bench_fatal("calloc");
 	for (i = 0; i < nclients; i++) {
 		cl[i].l = l;
+		cl[i].idx = i;
 		cl[i].t_start = t_start;
 		cl[i].t_end = t_end;
 		cl[i].cap = cap;
@@ -735,4 +747,106 @@ bench_store_close(struct bench_store *bs)
 	instance_free(bs->inst);
 	config_unref(bs->cfg);
 	memset(bs, 0, sizeof(*bs));
+}
+
+/* Baseline 1: raw libsodium Ed25519 signing of a 400-byte message. */
+double
+bench_raw_sign_rate(double secs)
+{
+	uint8_t pk[32], sk[64], msg[400], sig[64];
+	uint64_t t0 = bench_now_ns(), t;
+	long n = 0;
+
+	crypto_sign_keypair(pk, sk);
+	memset(msg, 0x42, sizeof(msg));
+	do {
+		msg[n & 0xff]++;
+		crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
+		n++;
+	} while ((t = bench_now_ns() - t0) < (uint64_t)(secs * 1e9));
+	sodium_memzero(sk, sizeof(sk));
+	return (double)n / ((double)t / 1e9);
+}
+
+void
+bench_grant_configure(struct bench_jitd *j, int threads)
+{
+	json_t *c = bench_cfg_load(j), *roles;
+
+	roles = json_pack("[{s:s,s:{s:[s]},s:[s],s:[s],s:i,s:s,s:b}]",
+	    "name", "bench", "ssh", "principals", "bench",
+	    "requesters", "group:eng", "approvers", "group:sre",
+	    "approvals_required", 1, "max_duration", "1h",
+	    "require_reason", 1);
+	if (roles == NULL)
+		bench_fatal("json_pack");
+	json_object_set_new(c, "roles", roles);
+	json_object_set_new(c, "cert_ttl", json_string("5m"));
+	json_object_set_new(c, "mfa_max_age", json_string("1h"));
+	/* Every client comes from 127.0.0.1: no per-address cap here. */
+	json_object_set_new(c, "connections", json_pack("{s:i,s:i}", "max",
+	    4096, "per_ip", 4096));
+	if (threads > 0)
+		json_object_set_new(c, "threads", json_integer(threads));
+	else
+		json_object_del(c, "threads");
+	bench_cfg_save(j, c);
+}
+
+/* Creates the keypair, the grant and the first certificate; returns body. */
+char *
+bench_grant_setup(struct bench_jitd *j, char **certurl, char **alice)
+{
+	char alice_b32[64], bob_b32[64], path[96], *keyf, *pubf, *line, *bob;
+	char *body;
+	struct tu_resp r;
+	struct tu_out o;
+	json_t *b;
+	int id;
+
+	keyf = tu_path(j->tmp, "id");
+	pubf = tu_path(j->tmp, "id.pub");
+	{
+		char *av[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+		    "-C", "bench", "-f", keyf, NULL };
+
+		if (tu_run(av, NULL, NULL, 30, &o) != 0 || o.status != 0)
+			bench_fatal("ssh-keygen: %s", o.err);
+		tu_out_free(&o);
+	}
+	if ((line = tu_read_file(pubf, NULL)) == NULL)
+		bench_fatal("cannot read %s", pubf);
+	line[strcspn(line, "\n")] = '\0';
+	bench_jitd_user(j, "alice", "eng", alice_b32);
+	bench_jitd_user(j, "bob", "sre", bob_b32);
+	bench_jitd_start(j);
+	/* Wait for the start-up to settle before the idle figures. */
+	usleep(300000);
+	*alice = bench_login(j, "alice", alice_b32);
+	bob = bench_login(j, "bob", bob_b32);
+	bench_call(j, "POST", "/v1/requests", *alice, "{\"role\":\"bench\","
+	    "\"reason\":\"benchmark\",\"duration\":\"1h\"}", 201, &r);
+	id = (int)json_integer_value(json_object_get(r.json, "id"));
+	tu_resp_free(&r);
+	snprintf(path, sizeof(path), "/v1/requests/%d/approve", id);
+	bench_call(j, "POST", path, bob, "{\"comment\":\"bench\"}", 200, &r);
+	if (strcmp(tu_jstr(&r, "state"), "approved") != 0)
+		bench_fatal("request %d not approved: %s", id, r.body);
+	tu_resp_free(&r);
+	if ((b = json_pack("{s:s}", "public_key", line)) == NULL ||
+	    (body = json_dumps(b, JSON_COMPACT)) == NULL)
+		bench_fatal("json");
+	json_decref(b);
+	snprintf(path, sizeof(path), "/v1/requests/%d/ssh-cert", id);
+	bench_call(j, "POST", path, *alice, body, 200, &r);
+	if (strncmp(tu_jstr(&r, "certificate"),
+	    "ssh-ed25519-cert-v01@openssh.com ", 33) != 0)
+		bench_fatal("no certificate in %s", r.body);
+	tu_resp_free(&r);
+	*certurl = bench_url(j, path);
+	free(bob);
+	free(line);
+	free(keyf);
+	free(pubf);
+	return body;
 }

@@ -61,6 +61,9 @@ struct bench_jitd {
 
 /* Creates the directory, runs `jitd init`, picks a port, sets listen. */
 void bench_jitd_init(struct bench_jitd *j, const char *tag);
+/* The same with `jitd init --database URI` (NULL: sqlite). */
+void bench_jitd_init_db(struct bench_jitd *j, const char *tag,
+    const char *database);
 /* Loads the config for editing, and writes it back. */
 json_t *bench_cfg_load(struct bench_jitd *j);
 void bench_cfg_save(struct bench_jitd *j, json_t *c);
@@ -119,6 +122,7 @@ double bench_pct_ms(const uint64_t *v, size_t n, double p);
  */
 struct bench_load {
 	const char	*url;
+	const char	*url2;	/* not NULL: every other client uses it */
 	struct curl_slist *hdrs;
 	const char	*body;
 	int		(*make_body)(void *arg, char *buf, size_t len);
@@ -163,6 +167,23 @@ struct bench_store {
 };
 void bench_store_open(struct bench_jitd *j, struct bench_store *bs);
 void bench_store_close(struct bench_store *bs);
+
+/* Raw libsodium Ed25519 signatures per second on one core (baseline). */
+double bench_raw_sign_rate(double secs);
+
+/*
+ * The issuance benchmarks' instance: role "bench" (group eng asks, sre
+ * approves, one approval), 5-minute certificates, no per-address
+ * connection cap, jitd "threads" (0: its default).
+ */
+void bench_grant_configure(struct bench_jitd *j, int threads);
+/*
+ * Adds alice (eng) and bob (sre), starts jitd, logs both in, makes an
+ * approved grant for alice and issues its first certificate.  Returns the
+ * request body for more certificates; *certurl is the URL to POST it to,
+ * *alice her session token.
+ */
+char *bench_grant_setup(struct bench_jitd *j, char **certurl, char **alice);
 
 /* Parses "1,8,64" into at most max levels (each 1..1024); 0 if invalid. */
 int bench_parse_levels(const char *s, int *levels, int max);

@@ -305,6 +305,12 @@ run_postmaster(struct pgfix *pg, char **err)
 	char *log;
 	int i, st, r = -1;
 
+	/* Benchmarks compare with sqlite's synchronous=FULL: be durable too. */
+	if (getenv("JIT_PG_DURABLE") != NULL) {
+		argv[10] = "fsync=on";
+		argv[12] = "synchronous_commit=on";
+		argv[14] = "full_page_writes=on";
+	}
 	pg->port = tu_free_port();
 	snprintf(port, sizeof(port), "%d", pg->port);
 	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d user="

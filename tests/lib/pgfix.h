@@ -31,7 +31,9 @@ struct pgfix;
 int pgfix_available(const char **why);
 
 /*
- * Initialises and starts a cluster and creates database PGFIX_DB.
+ * Initialises and starts a cluster and creates database PGFIX_DB.  With
+ * JIT_PG_DURABLE set in the environment, fsync and synchronous commits
+ * stay on (for benchmarks); by default they are off (tests).
  * Returns the running cluster (stop it with pgfix_stop), or NULL and a
  * malloc'd message, with the server's log when there is one, in *err.
  */
