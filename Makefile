@@ -80,7 +80,7 @@ FUZZ_MAXLEN_jwt     = 8192
 FUZZ_MAXLEN_jwks    = 16384
 FUZZ_MAXLEN_config  = 16384
 
-.PHONY: all deps test check test-asan run bench clean fmt fuzz fuzz-run \
+.PHONY: all deps test check test-asan run bench soak clean fmt fuzz fuzz-run \
 	fuzz-replay
 .SECONDARY:
 
@@ -186,6 +186,23 @@ $(BUILD)/tests/fuzz/%_replay: tests/fuzz/%_fuzz.c tests/fuzz/replay.c \
 run: deps
 	$(MAKE) VARIANT=release all
 	sh scripts/run.sh
+
+# The long form of the crash and replica tests (docs/SECURITY.md):
+# SOAK_ROUNDS kill -9 rounds under load, then the replica workload with
+# its leader killed SOAK_REPEAT times.  Never part of `make test`.
+SOAK_ROUNDS	?= 200
+SOAK_REPEAT	?= 10
+
+soak: deps
+	$(MAKE) VARIANT=release all $(BUILD)/tests/integration/check_crash \
+	    $(BUILD)/tests/pg/check_pg_replicas
+	JIT_BIN=$(CURDIR)/$(BIN) JIT_SRC=$(CURDIR) CK_TIMEOUT_MULTIPLIER=20 \
+	    JIT_CRASH_ROUNDS=$(SOAK_ROUNDS) $(BUILD)/tests/integration/check_crash
+	@set -e; i=0; while [ $$i -lt $(SOAK_REPEAT) ]; do \
+		i=$$((i + 1)); echo "== check_pg_replicas, run $$i"; \
+		JIT_BIN=$(CURDIR)/$(BIN) JIT_SRC=$(CURDIR) \
+		    $(BUILD)/tests/pg/check_pg_replicas; \
+	done
 
 # Benchmarks (docs/BENCHMARKS.md): BENCH_ONLY picks some of them, e.g.
 # `make bench BENCH_ONLY="issue login"`; the BENCH_* knobs of each are in
