@@ -98,22 +98,6 @@ commit_rate(const char *dir, double secs)
 }
 
 
-static long
-count_rows(const char *dbpath, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long n = -1;
-
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
 
 int
 main(int argc, char **argv)
@@ -190,9 +174,9 @@ main(int argc, char **argv)
 	}
 
 	st = bench_jitd_stop(&j);
-	rows = count_rows(j.db, "SELECT count(*) FROM certs WHERE kind = "
+	rows = bench_sqlite_count(j.db, "SELECT count(*) FROM certs WHERE kind = "
 	    "'ssh'");
-	audit_rows = count_rows(j.db, "SELECT count(*) FROM audit WHERE "
+	audit_rows = bench_sqlite_count(j.db, "SELECT count(*) FROM audit WHERE "
 	    "action = 'cert.issue' AND outcome = 'ok'");
 	o = bench_jitd_run(&j, "audit", "verify", NULL);
 	verified = o.status == 0;

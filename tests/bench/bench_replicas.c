@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "tests/bench/benchlib.h"
 #include "tests/lib/pgfix.h"
@@ -41,22 +40,6 @@ pg_count(const char *uri, const char *sql)
 		n = atol(v);
 	free(v);
 	free(err);
-	return n;
-}
-
-static long
-lite_count(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long n = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 	return n;
 }
 
@@ -139,8 +122,8 @@ measure(struct run *run, const char *database, int replicas, int clients,
 		run->rows = pg_count(database, Q_ROWS);
 		run->events = pg_count(database, Q_EVENTS);
 	} else {
-		run->rows = lite_count(j.db, Q_ROWS);
-		run->events = lite_count(j.db, Q_EVENTS);
+		run->rows = bench_sqlite_count(j.db, Q_ROWS);
+		run->events = bench_sqlite_count(j.db, Q_EVENTS);
 	}
 	o = bench_jitd_run(&j, "audit", "verify", NULL);
 	run->verified = o.status == 0;

@@ -168,6 +168,9 @@ struct bench_store {
 void bench_store_open(struct bench_jitd *j, struct bench_store *bs);
 void bench_store_close(struct bench_store *bs);
 
+/* The single integer a query returns on a sqlite file (read-only); -1. */
+long bench_sqlite_count(const char *dbpath, const char *sql);
+
 /* Raw libsodium Ed25519 signatures per second on one core (baseline). */
 double bench_raw_sign_rate(double secs);
 
