@@ -302,6 +302,24 @@ pg_lock(struct db *d, int take)
 	return db_exec(d, sql);
 }
 
+static const char SQL_PG_HAS_SCHEMA[] =
+    "SELECT to_regclass('jitd_schema') IS NOT NULL";
+
+static int
+pg_has_schema(struct db *d)
+{
+	struct db_stmt *st;
+	const char *t;
+	int yes = 0;
+
+	if ((st = db_prepare(d, SQL_PG_HAS_SCHEMA)) == NULL)
+		return 0;
+	if (db_step(st) == DB_ROW && (t = db_col_text(st, 0)) != NULL)
+		yes = strcmp(t, "t") == 0;
+	db_reset(st);
+	return yes;
+}
+
 int
 store_migrate(struct db *d, int create, const char *shown, char **err)
 {
@@ -313,9 +331,22 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 	 * Replicas starting together: the first takes the migration lock
 	 * and migrates, the others wait for it and find nothing to do.
 	 */
-	if (pg && (pg_lock(d, 1) != JIT_OK || db_exec(d,
+	if (pg && pg_lock(d, 1) != JIT_OK) {
+		jit_set_err(err, "cannot lock the database schema: %s",
+		    db_errmsg(d));
+		return JIT_ERR_STORE;
+	}
+	/* Opening (not creating) writes nothing into a foreign database. */
+	if (pg && !create && !pg_has_schema(d)) {
+		pg_lock(d, 0);
+		jit_set_err(err, "database %s holds no jitd schema: create it "
+		    "with jitd init --database, or restore it from a backup",
+		    shown);
+		return JIT_ERR_STORE;
+	}
+	if (pg && db_exec(d,
 	    "CREATE TABLE IF NOT EXISTS jitd_schema (version BIGINT NOT NULL)")
-	    != JIT_OK)) {
+	    != JIT_OK) {
 		jit_set_err(err, "cannot lock the database schema: %s",
 		    db_errmsg(d));
 		return JIT_ERR_STORE;

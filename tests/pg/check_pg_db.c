@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker/db.h"
+#include "broker/store.h"
 #include "common/err.h"
 #include "tests/lib/pgfix.h"
 
@@ -139,6 +140,27 @@ START_TEST(commit_of_failed_tx_fails)
 }
 END_TEST
 
+/* Opening a database without jitd's schema refuses and writes nothing. */
+START_TEST(foreign_database_untouched)
+{
+	struct store *st = NULL;
+	char *u, *err = NULL, *v = NULL;
+
+	ck_assert_ptr_nonnull(u = pgfix_createdb(pg, "not_jitd", &err));
+	ck_assert_int_eq(store_open(u, 0, NULL, &st, &err), JIT_ERR_STORE);
+	ck_assert_ptr_null(st);
+	ck_assert_msg(err != NULL && strstr(err, "holds no jitd schema") !=
+	    NULL, "%s", err != NULL ? err : "(no message)");
+	free(err);
+	err = NULL;
+	ck_assert_msg(pgfix_value(u, "SELECT count(*) FROM pg_tables WHERE "
+	    "schemaname = 'public'", 0, NULL, &v, &err) == 0, "%s", err);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	free(u);
+}
+END_TEST
+
 static Suite *
 pg_db_suite(void)
 {
@@ -150,6 +172,7 @@ pg_db_suite(void)
 	tcase_add_test(tc, write_lock_then_fresh_snapshot);
 	tcase_add_test(tc, empty_blob_is_not_null);
 	tcase_add_test(tc, commit_of_failed_tx_fails);
+	tcase_add_test(tc, foreign_database_untouched);
 	suite_add_tcase(s, tc);
 	return s;
 }
