@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/config.h"
 #include "broker/db.h"
 #include "broker/store.h"
 #include "common/err.h"
@@ -161,6 +162,57 @@ START_TEST(foreign_database_untouched)
 }
 END_TEST
 
+/*
+ * The config's database forms: {"postgres": "host=... dbname=..."} opens
+ * the same database as its URI; "sqlite:PATH" is a file; a bare
+ * "postgres:..." string and other objects are refused with a message.
+ */
+static struct config *
+load_cfg(const char *database_json, char **err)
+{
+	struct config *c = NULL;
+	char buf[1024];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "{\"database\": %s, \"ca_dir\": "
+	    "\"ca\", \"secrets_file\": \"secrets.key\"}", database_json);
+	ck_assert_int_lt(n, (int)sizeof(buf));
+	if (config_load_buffer("/nonexistent/jitd.json", (const uint8_t *)buf,
+	    (size_t)n, &c, err) != JIT_OK)
+		return NULL;
+	return c;
+}
+
+START_TEST(database_config_forms)
+{
+	struct config *c;
+	struct store *st = NULL;
+	char json[256], *err = NULL;
+
+	snprintf(json, sizeof(json), "{\"postgres\": \"host=127.0.0.1 "
+	    "port=%d user=jitd dbname=jitd_db\"}", pgfix_port(pg));
+	c = load_cfg(json, &err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(db_target_kind(c->database), DB_PG);
+	ck_assert_msg(store_open(c->database, 1, NULL, &st, &err) == JIT_OK,
+	    "%s", err);
+	store_close(st);
+	config_unref(c);
+
+	c = load_cfg("\"sqlite:/var/lib/jitd/jitd.db\"", &err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->database, "/var/lib/jitd/jitd.db");
+	config_unref(c);
+
+	ck_assert_ptr_null(load_cfg("\"postgres:host=x\"", &err));
+	ck_assert_msg(strstr(err, "postgresql://") != NULL, "%s", err);
+	ck_assert_ptr_null(load_cfg("{\"postgres\": 5}", &err));
+	ck_assert_msg(strstr(err, "\"database\"") != NULL, "%s", err);
+	ck_assert_ptr_null(load_cfg("{\"mysql\": \"x\"}", &err));
+	free(err);
+}
+END_TEST
+
 static Suite *
 pg_db_suite(void)
 {
@@ -173,6 +225,7 @@ pg_db_suite(void)
 	tcase_add_test(tc, empty_blob_is_not_null);
 	tcase_add_test(tc, commit_of_failed_tx_fails);
 	tcase_add_test(tc, foreign_database_untouched);
+	tcase_add_test(tc, database_config_forms);
 	suite_add_tcase(s, tc);
 	return s;
 }
