@@ -287,6 +287,11 @@ dispatch(struct http_req *rq, struct conn_ctx *cx)
 	json_error_t jerr;
 	int i, path_matched = 0;
 
+	if (__atomic_load_n(&rq->srv->draining, __ATOMIC_SEQ_CST)) {
+		http_error(rq, 503, "unavailable", "jitd is shutting down; "
+		    "try again");
+		return;
+	}
 	if (cx->headers_too_large) {
 		http_error(rq, 431, "headers_too_large", "request headers "
 		    "exceed %d bytes", HTTP_HEADERS_MAX);
@@ -611,6 +616,7 @@ server_http_start(struct server *srv, char **err)
 	size_t len;
 	int r;
 
+	__atomic_store_n(&srv->draining, 0, __ATOMIC_SEQ_CST);
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, cfg->listen_host, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
@@ -683,7 +689,6 @@ server_http_start(struct server *srv, char **err)
 void
 server_http_stop(struct server *srv)
 {
-	MHD_socket lfd;
 	int i;
 
 	if (srv->mhd == NULL) {
@@ -693,19 +698,19 @@ server_http_stop(struct server *srv)
 		srv->limits = NULL;
 		return;
 	}
-	/* After quiescing, the listening socket is ours to close. */
-	lfd = MHD_quiesce_daemon(srv->mhd);
 	/*
+	 * New requests get 503 from here on.  (Not MHD_quiesce_daemon: with
+	 * epoll and internal threads it races with the workers' own removal
+	 * of the listening socket, and libmicrohttpd aborts the process.)
 	 * Requests waiting for a commit are resumed by the writer, which is
 	 * still running: let them finish (libmicrohttpd must not be stopped
 	 * with suspended connections).  Bounded, in case the store is stuck.
 	 */
+	__atomic_store_n(&srv->draining, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 300 && __atomic_load_n(&srv->suspended,
 	    __ATOMIC_SEQ_CST) > 0; i++)
 		usleep(100000);
 	MHD_stop_daemon(srv->mhd);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	srv->mhd = NULL;
 	conn_guard_stop(srv->guard);
 	srv->guard = NULL;

@@ -39,6 +39,7 @@ struct server {
 	struct login_limit	*limits;	/* login_limit.h, or NULL */
 	struct conn_guard	*guard;		/* conn_guard.h, or NULL */
 	int			 suspended;	/* requests waiting for a commit */
+	int			 draining;	/* stopping: new requests get 503 */
 	char			*tls_cert_pem;
 	char			*tls_key_pem;
 	char			*listen_desc;	/* "127.0.0.1:8787" */
