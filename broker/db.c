@@ -477,7 +477,13 @@ db_try_leader(struct db *d)
 }
 
 int
-db_broken(struct db *d)
+db_lock_schema(struct db *d, int take)
 {
-	return d->kind == DB_PG ? pg_broken(d) : 0;
+	char sql[96];
+
+	if (d->kind != DB_PG)
+		return JIT_OK;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_%s(%d, %d)",
+	    take ? "lock" : "unlock", DB_LOCK_CLASS, DB_LOCK_MIGRATE);
+	return db_exec(d, sql);
 }

@@ -133,7 +133,11 @@ void db_reset(struct db_stmt *st);
  */
 int db_try_leader(struct db *d);
 
-/* PostgreSQL: 1 if the connection is broken (and was not re-established). */
-int db_broken(struct db *d);
+/*
+ * Takes (take != 0, waiting) or releases the cluster-wide schema lock, so
+ * that replicas starting together migrate once.  sqlite: nothing to do
+ * (its migration runs in one BEGIN IMMEDIATE).
+ */
+int db_lock_schema(struct db *d, int take);
 
 #endif

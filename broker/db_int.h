@@ -78,6 +78,5 @@ const void *pg_col_blob(struct db_stmt *st, int col);
 int pg_col_bytes(struct db_stmt *st, int col);
 void pg_reset(struct db_stmt *st);
 int pg_try_leader(struct db *d);
-int pg_broken(struct db *d);
 
 #endif

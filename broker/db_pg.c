@@ -558,9 +558,3 @@ pg_try_leader(struct db *d)
 	PQclear(res);
 	return d->leader;
 }
-
-int
-pg_broken(struct db *d)
-{
-	return PQstatus(d->pg) != CONNECTION_OK;
-}

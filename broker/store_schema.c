@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/db_int.h"
+#include "broker/db.h"
 #include "broker/store_int.h"
 #include "common/err.h"
 
@@ -292,16 +292,6 @@ set_version(struct db *d, int v)
 	return db_exec(d, sql);
 }
 
-static int
-pg_lock(struct db *d, int take)
-{
-	char sql[96];
-
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_%s(%d, %d)",
-	    take ? "lock" : "unlock", DB_LOCK_CLASS, DB_LOCK_MIGRATE);
-	return db_exec(d, sql);
-}
-
 static const char SQL_PG_HAS_SCHEMA[] =
     "SELECT to_regclass('jitd_schema') IS NOT NULL";
 
@@ -331,14 +321,14 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 	 * Replicas starting together: the first takes the migration lock
 	 * and migrates, the others wait for it and find nothing to do.
 	 */
-	if (pg && pg_lock(d, 1) != JIT_OK) {
+	if (db_lock_schema(d, 1) != JIT_OK) {
 		jit_set_err(err, "cannot lock the database schema: %s",
 		    db_errmsg(d));
 		return JIT_ERR_STORE;
 	}
 	/* Opening (not creating) writes nothing into a foreign database. */
 	if (pg && !create && !pg_has_schema(d)) {
-		pg_lock(d, 0);
+		db_lock_schema(d, 0);
 		jit_set_err(err, "database %s holds no jitd schema: create it "
 		    "with jitd init --database, or restore it from a backup",
 		    shown);
@@ -347,9 +337,9 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 	if (pg && db_exec(d,
 	    "CREATE TABLE IF NOT EXISTS jitd_schema (version BIGINT NOT NULL)")
 	    != JIT_OK) {
-		jit_set_err(err, "cannot lock the database schema: %s",
+		jit_set_err(err, "cannot create the schema version table: %s",
 		    db_errmsg(d));
-		return JIT_ERR_STORE;
+		goto unlock;
 	}
 	if (db_exec(d, pg ? "BEGIN" : "BEGIN IMMEDIATE") != JIT_OK) {
 		jit_set_err(err, "cannot lock the database: %s", db_errmsg(d));
@@ -377,15 +367,13 @@ store_migrate(struct db *d, int create, const char *shown, char **err)
 			goto fail;
 	if (db_exec(d, "COMMIT") != JIT_OK)
 		goto fail;
-	if (pg)
-		pg_lock(d, 0);
+	db_lock_schema(d, 0);
 	return JIT_OK;
  fail:
 	jit_set_err(err, "schema migration failed: %s", db_errmsg(d));
 	db_exec(d, "ROLLBACK");
  unlock:
-	if (pg)
-		pg_lock(d, 0);
+	db_lock_schema(d, 0);
 	return JIT_ERR_STORE;
 }
 
