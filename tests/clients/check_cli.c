@@ -71,21 +71,16 @@ add_user(const char *name, const char *groups, char *b32)
 static struct tu_out
 run_as(const char *user, ...)
 {
-	char *argv[20], home[512], urlenv[256], *a;
-	char *env[] = { home, urlenv, NULL };
+	char home[512];
 	struct tu_out o;
 	va_list ap;
-	int n = 0;
+	int r;
 
-	snprintf(home, sizeof(home), "JIT_HOME=%s/home/%s", tmp, user);
-	snprintf(urlenv, sizeof(urlenv), "JIT_URL=%s", url);
-	argv[n++] = jit;
+	snprintf(home, sizeof(home), "%s/home/%s", tmp, user);
 	va_start(ap, user);
-	while ((a = va_arg(ap, char *)) != NULL && n < 18)
-		argv[n++] = a;
+	r = tu_jitv(home, url, 120, ap, &o);
 	va_end(ap);
-	argv[n] = NULL;
-	ck_assert_int_eq(tu_run(argv, NULL, env, 120, &o), 0);
+	ck_assert_int_eq(r, 0);
 	return o;
 }
 

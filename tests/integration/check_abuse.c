@@ -790,21 +790,17 @@ assert_clean(const char *what, const char *text, size_t len)
 static struct tu_out
 jit_as(const char *user, ...)
 {
-	char *argv[16], home[512], url[128], *a;
-	char *env[] = { home, url, NULL };
+	char home[512], url[128];
 	struct tu_out o;
 	va_list ap;
-	int n = 0;
+	int r;
 
-	snprintf(home, sizeof(home), "JIT_HOME=%s/home-%s", tmp, user);
-	snprintf(url, sizeof(url), "JIT_URL=http://127.0.0.1:%d", port);
-	argv[n++] = jit;
+	snprintf(home, sizeof(home), "%s/home-%s", tmp, user);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	va_start(ap, user);
-	while ((a = va_arg(ap, char *)) != NULL && n < 15)
-		argv[n++] = a;
+	r = tu_jitv(home, url, 60, ap, &o);
 	va_end(ap);
-	argv[n] = NULL;
-	ck_assert_int_eq(tu_run(argv, NULL, env, 60, &o), 0);
+	ck_assert_int_eq(r, 0);
 	return o;
 }
 

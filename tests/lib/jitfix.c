@@ -150,21 +150,13 @@ fx_teardown(void)
 void
 fx_jit(struct tu_out *o, ...)
 {
-	char *argv[32], *bin = tu_bin("jit"), *env[2];
 	va_list ap;
-	size_t n = 0;
+	int r;
 
-	argv[n++] = bin;
 	va_start(ap, o);
-	while ((argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	r = tu_jitv(fx_home, NULL, 60, ap, o);
 	va_end(ap);
-	if (asprintf(&env[0], "JIT_HOME=%s", fx_home) == -1)
-		abort();
-	env[1] = NULL;
-	ck_assert_int_eq(tu_run(argv, NULL, env, 60, o), 0);
-	free(env[0]);
-	free(bin);
+	ck_assert_int_eq(r, 0);
 }
 
 char *

@@ -370,3 +370,35 @@ tu_contains(const char *text, const char *needle)
 {
 	return text != NULL && strstr(text, needle) != NULL;
 }
+
+int
+tu_jitv(const char *home, const char *url, int timeout_s, va_list ap,
+    struct tu_out *o)
+{
+	char *argv[32], *env[3], *a;
+	size_t n = 0, e = 0;
+	int r = -1;
+
+	argv[n++] = tu_bin("jit");
+	while ((a = va_arg(ap, char *)) != NULL) {
+		if (n >= 31)
+			goto out;
+		argv[n++] = a;
+	}
+	argv[n] = NULL;
+	if (asprintf(&env[e], "JIT_HOME=%s", home) == -1)
+		goto out;
+	e++;
+	if (url != NULL) {
+		if (asprintf(&env[e], "JIT_URL=%s", url) == -1)
+			goto out;
+		e++;
+	}
+	env[e] = NULL;
+	r = tu_run(argv, NULL, env, timeout_s, o);
+ out:
+	while (e > 0)
+		free(env[--e]);
+	free(argv[0]);
+	return r;
+}

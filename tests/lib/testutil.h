@@ -7,6 +7,7 @@
 #ifndef JIT_TESTS_TESTUTIL_H
 #define JIT_TESTS_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +39,14 @@ char *tu_path(const char *dir, const char *name);
 int tu_run(char *const argv[], const char *stdin_data,
     char *const extra_env[], int timeout_s, struct tu_out *o);
 void tu_out_free(struct tu_out *o);
+
+/*
+ * Runs our `jit` with JIT_HOME=home and, unless url is NULL, JIT_URL=url,
+ * and the NULL-terminated arguments in ap (at most 30); returns as tu_run
+ * (-1 also when there are too many arguments).
+ */
+int tu_jitv(const char *home, const char *url, int timeout_s, va_list ap,
+    struct tu_out *o);
 
 /* Full path of one of our programs: $JIT_BIN/name (malloc'd). */
 char *tu_bin(const char *name);
